@@ -1,0 +1,76 @@
+// LZF, through the system liblzf (Debian liblzf-dev). Stream layout (lzf_d.c):
+//
+//   000LLLLL <L+1 literal bytes>                 literal run of 1..32 bytes
+//   LLLooooo oooooooo                            back reference, length L+2 (3..8), distance o+1
+//   111ooooo LLLLLLLL oooooooo                   back reference, length L+9 (9..264), distance o+1
+//
+// In an RDB (since version 1): 0xC3, LEN compressed size, LEN uncompressed size, compressed bytes.
+// liblzf takes `unsigned int` lengths, so every size is checked against UInt32 before the call.
+
+import CLZF
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// LZF compression as Redis uses it for strings and quicklist nodes.
+public enum LZF {
+    /// Decompresses `input` into exactly `uncompressedCount` bytes.
+    ///
+    /// - Throws: `.corrupt` when the stream is invalid (liblzf's EINVAL) or decodes to a size other than
+    ///   `uncompressedCount` (E2BIG, or a short result); `.limitExceeded` when a size is beyond liblzf's range.
+    ///   The error's offset is 0: callers rebase it to where the compressed string started.
+    public static func decompress(_ input: ByteBuffer, uncompressedCount: Int) throws(FormatError) -> ByteBuffer {
+        guard input.readableBytes <= Int(UInt32.max), uncompressedCount <= Int(UInt32.max) else {
+            throw FormatError(.limitExceeded, offset: 0, "LZF sizes beyond 4 GiB are not supported by liblzf")
+        }
+        if uncompressedCount == 0 {
+            guard input.readableBytes == 0 else {
+                throw FormatError(.corrupt, offset: 0, "invalid LZF payload: uncompressed size 0 with data")
+            }
+            return ByteBuffer()
+        }
+        var output = ByteBufferAllocator().buffer(capacity: uncompressedCount)
+        var decoded = 0
+        var failure: Int32 = 0
+        _ = input.withUnsafeReadableBytes { source in
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: uncompressedCount) { target in
+                guard let sourceBase = source.baseAddress, let targetBase = target.baseAddress else { return 0 }
+                errno = 0
+                let result = lzf_decompress(sourceBase, UInt32(source.count), targetBase, UInt32(uncompressedCount))
+                if result == 0 { failure = errno }
+                decoded = Int(result)
+                return Int(result)
+            }
+        }
+        guard decoded == uncompressedCount else {
+            let reason = failure == E2BIG ? "output larger than declared" : failure == EINVAL ? "invalid stream" : "short output"
+            throw FormatError(
+                .corrupt, offset: 0,
+                "invalid LZF payload (\(reason)): expected \(uncompressedCount) bytes, got \(decoded)")
+        }
+        return output
+    }
+
+    /// Compresses `input`, or returns nil when the result would not be smaller than `maximumCount` bytes
+    /// (Redis asks for at most `length - 4`, and only for strings over 20 bytes: LZF cannot win below 21).
+    public static func compress(_ input: ByteBuffer, maximumCount: Int? = nil) -> ByteBuffer? {
+        let limit = maximumCount ?? (input.readableBytes - 1)
+        guard input.readableBytes > 0, limit > 0, input.readableBytes <= Int(UInt32.max) else { return nil }
+        var output = ByteBufferAllocator().buffer(capacity: limit)
+        var produced = 0
+        _ = input.withUnsafeReadableBytes { source in
+            output.writeWithUnsafeMutableBytes(minimumWritableBytes: limit) { target in
+                guard let sourceBase = source.baseAddress, let targetBase = target.baseAddress else { return 0 }
+                produced = Int(lzf_compress(sourceBase, UInt32(source.count), targetBase, UInt32(min(limit, Int(UInt32.max)))))
+                return produced
+            }
+        }
+        return produced == 0 ? nil : output
+    }
+}
