@@ -108,6 +108,7 @@ struct CheckDump: ParsableCommand {
                     }
                 }
             }
+            report.trailingBytes = try reader.readTrailingBytes()
             progress.finish()
         } catch {
             report.error = error
@@ -167,6 +168,7 @@ struct CheckReport {
     var bytes: Int64 = 0
     var error: FormatError?
     var salvageOffset: Int64 = 0
+    var trailingBytes: Int64 = 0
     var keysBeforeError = 0
 
     mutating func countKey(_ header: RDBKeyHeader, elements: Int, now: Int64) {
@@ -249,6 +251,7 @@ struct CheckReport {
         for (name, count) in encodings.sorted(by: { $0.key < $1.key }) {
             out += "[info] encoding \(name): \(count)\n"
         }
+        if trailingBytes > 0 { out += "[info] \(trailingBytes) bytes follow the RDB (ignored, as Redis does)\n" }
         if functions > 0 { out += "[info] \(functions) function libraries\n" }
         if moduleAux > 0 { out += "[info] \(moduleAux) module aux records\n" }
         if idleKeys > 0 { out += "[info] \(idleKeys) keys with LRU idle time\n" }
@@ -290,6 +293,7 @@ struct CheckReport {
         object.add("functions", .int(Int64(functions)))
         object.add("module_aux", .int(Int64(moduleAux)))
         object.add("checksum", .string(checksumName))
+        object.add("trailing_bytes", .int(trailingBytes))
         if let error {
             var errorObject = JSONObject()
             errorObject.add("offset", .int(error.offset))

@@ -80,8 +80,8 @@ public struct WindowedReader<Source: ByteSource> {
             // A fresh buffer instead of discardReadBytes(): outstanding slices keep the old storage alive
             // and unmodified, and copy-on-write never copies the whole window.
             var fresh = ByteBufferAllocator().buffer(capacity: max(chunkSize, count) + remaining)
-            fresh.writeBuffer(&window)
             baseOffset += Int64(window.readerIndex)
+            fresh.writeBuffer(&window)
             window = fresh
             checksumMark = 0
             while window.readableBytes < count {
@@ -141,6 +141,17 @@ public struct WindowedReader<Source: ByteSource> {
     public mutating func readSlice(_ count: Int) throws(FormatError) -> ByteBuffer {
         guard try ensure(count) else { throw truncated("\(count) bytes", count: count) }
         return window.readSlice(length: count)!
+    }
+
+    /// Reads and discards everything left; returns how many bytes that was. A decoding source (gzip) still
+    /// verifies its own trailer on the way.
+    public mutating func skipToEnd() throws(FormatError) -> Int64 {
+        var skipped: Int64 = 0
+        while try ensure(1) {
+            skipped += Int64(window.readableBytes)
+            window.moveReaderIndex(forwardBy: window.readableBytes)
+        }
+        return skipped
     }
 
     /// Skips `count` bytes without keeping them; they still pass through the checksum.

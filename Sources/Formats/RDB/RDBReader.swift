@@ -73,6 +73,17 @@ public struct RDBReader<Source: ByteSource> {
     /// follows there in a preamble AOF).
     public var remainingInput: WindowedReader<Source> { input }
 
+    /// After ``RDBEvent/end(_:)``: reads whatever follows the RDB to the end of the input and returns its size
+    /// (Redis ignores such bytes; a preamble AOF has its commands there). For gzip input this also verifies the
+    /// gzip trailer, so a cut .gz file is reported even when the RDB inside it was complete.
+    ///
+    /// - Throws: `.truncated` or `.corrupt` from a decoding source, `.io`.
+    public mutating func readTrailingBytes() throws(FormatError) -> Int64 {
+        precondition(header != nil && failure == nil && pending.isEmpty, "readTrailingBytes() before the end of the RDB")
+        phase = .other("read-trailing-bytes")
+        return try input.skipToEnd()
+    }
+
     /// Returns the next event, or nil after ``RDBEvent/end(_:)``.
     ///
     /// - Throws: `FormatError` with the offset of the failing item, the phase, and the key being read:
@@ -437,16 +448,31 @@ public struct RDBReader<Source: ByteSource> {
         return .bytes(try input.readSlice(Int(length)))
     }
 
-    /// Reads an STR holding an embedded blob and returns it with a function that rebases blob-relative errors.
-    private mutating func readBlob() throws(FormatError) -> (ByteBuffer, Int64) {
-        let start = input.offset
-        let blob = try readString(limit: options.maxBlobBytes).bytes
-        return (blob, lastStringDataOffset ?? start)
+    /// Where an embedded blob came from, to turn blob-relative error offsets into absolute ones.
+    private struct BlobOrigin {
+        /// The offset of the STR holding the blob.
+        var stringOffset: Int64
+        /// The offset of the blob's first byte in the file; nil when the STR was LZF-compressed.
+        var dataOffset: Int64?
     }
 
-    private func rebase(_ error: FormatError, blobOffset: Int64, compressed: Bool) -> FormatError {
+    /// Reads an STR holding an embedded blob (a ziplist, listpack, intset or zipmap).
+    private mutating func readBlob() throws(FormatError) -> (ByteBuffer, BlobOrigin) {
+        let start = input.offset
+        let blob = try readString(limit: options.maxBlobBytes).bytes
+        return (blob, BlobOrigin(stringOffset: start, dataOffset: lastStringDataOffset))
+    }
+
+    /// Makes a blob-relative error absolute. Inside an LZF-compressed blob no file offset corresponds to a
+    /// decompressed byte, so the error points at the compressed string and says where in the blob it was.
+    private func rebase(_ error: FormatError, origin: BlobOrigin) -> FormatError {
         var error = error
-        error.offset = blobOffset + error.offset
+        if let dataOffset = origin.dataOffset {
+            error.offset = dataOffset + error.offset
+        } else {
+            error.detail += " (at byte \(error.offset) of the LZF-compressed blob)"
+            error.offset = origin.stringOffset
+        }
         return error
     }
 
@@ -534,17 +560,17 @@ public struct RDBReader<Source: ByteSource> {
             throw FormatError(.unsupportedType, offset: typeOffset, "pre-release module format (type 6) not supported")
         case .hashListpackEx, .hashListpackExPreGA:
             if type == .hashListpackEx { _ = try readMilliseconds() }  // minimum expire: derived data
-            let (blob, blobOffset) = try readBlob()
-            try decodeBlob(type: type, blob: blob, blobOffset: blobOffset)
+            let (blob, origin) = try readBlob()
+            try decodeBlob(type: type, blob: blob, origin: origin)
             state = .endKey
         default:
-            let (blob, blobOffset) = try readBlob()
-            try decodeBlob(type: type, blob: blob, blobOffset: blobOffset)
+            let (blob, origin) = try readBlob()
+            try decodeBlob(type: type, blob: blob, origin: origin)
             state = .endKey
         }
     }
 
-    private mutating func decodeBlob(type: RDBType, blob: ByteBuffer, blobOffset: Int64) throws(FormatError) {
+    private mutating func decodeBlob(type: RDBType, blob: ByteBuffer, origin: BlobOrigin) throws(FormatError) {
         do throws(FormatError) {
             switch type {
             case .setIntset:
@@ -608,7 +634,7 @@ public struct RDBReader<Source: ByteSource> {
         } catch {
             pending.removeAll(keepingCapacity: true)
             pendingIndex = 0
-            throw rebase(error, blobOffset: blobOffset, compressed: false)
+            throw rebase(error, origin: origin)
         }
     }
 
@@ -689,7 +715,7 @@ public struct RDBReader<Source: ByteSource> {
             enqueue(.listItem(try readString(limit: options.maxStringBytes)))
             return
         }
-        let (blob, blobOffset) = try readBlob()
+        let (blob, origin) = try readBlob()
         do throws(FormatError) {
             // Empty nodes are skipped, as Redis's loader skips them.
             for item in version2 ? try Listpack.entries(blob) : try Ziplist.entries(blob) {
@@ -698,7 +724,7 @@ public struct RDBReader<Source: ByteSource> {
         } catch {
             pending.removeAll(keepingCapacity: true)
             pendingIndex = 0
-            throw rebase(error, blobOffset: blobOffset, compressed: false)
+            throw rebase(error, origin: origin)
         }
     }
 
@@ -748,14 +774,14 @@ public struct RDBReader<Source: ByteSource> {
         let master = RDBStreamID(
             milliseconds: nodeKey.getInteger(at: nodeKey.readerIndex, endianness: .big, as: UInt64.self)!,
             sequence: nodeKey.getInteger(at: nodeKey.readerIndex + 8, endianness: .big, as: UInt64.self)!)
-        let (blob, blobOffset) = try readBlob()
+        let (blob, origin) = try readBlob()
         do throws(FormatError) {
             let entries = try Listpack.entries(blob)
             try decodeStreamNode(entries, master: master)
         } catch {
             pending.removeAll(keepingCapacity: true)
             pendingIndex = 0
-            throw rebase(error, blobOffset: blobOffset, compressed: false)
+            throw rebase(error, origin: origin)
         }
     }
 

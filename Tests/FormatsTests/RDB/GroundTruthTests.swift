@@ -213,3 +213,24 @@ extension RDBStreamID {
         #expect(whole.info.checksum == chunked.info.checksum)
     }
 }
+
+@Suite struct OffsetTests {
+    /// Offsets must not depend on how the input was chunked: compare every event's offset across window sizes.
+    @Test(arguments: Paths.rdbFixtureNames)
+    func offsetsAreIndependentOfChunking(_ name: String) throws {
+        let rdb = Array(try Data(contentsOf: Paths.rdbFixtures.appendingPathComponent(name)))
+        func offsets(_ chunk: Int) throws -> [Int64] {
+            var buffer = ByteBuffer()
+            buffer.writeBytes(rdb)
+            var reader = RDBReader(source: ByteBufferSource(buffer), chunkSize: chunk)
+            var offsets: [Int64] = []
+            while try reader.next() != nil { offsets.append(reader.offset) }
+            return offsets
+        }
+        let reference = try offsets(1 << 20)
+        #expect(reference.last == Int64(rdb.count))
+        for chunk in [1, 5, 64, 1000] {
+            #expect(try offsets(chunk) == reference, "chunk size \(chunk)")
+        }
+    }
+}

@@ -60,6 +60,7 @@ func drain(_ bytes: [UInt8], chunkSize: Int = 256 * 1024) -> Result<Int, FormatE
         var reader = RDBReader(source: try InputSource.memory(buffer), chunkSize: chunkSize)
         var count = 0
         while try reader.next() != nil { count += 1 }
+        _ = try reader.readTrailingBytes()
         return .success(count)
     } catch {
         return .failure(error)

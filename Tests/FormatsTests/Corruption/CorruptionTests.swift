@@ -1,0 +1,142 @@
+import Foundation
+import Formats
+import NIOCore
+import Testing
+
+/// Hostile input: every prefix of every fixture, and random byte flips in the style of Redis's
+/// corrupt-dump-fuzzer. A trap would end the test process, so passing means no crash.
+@Suite struct CorruptionTests {
+    /// Every valid RDB we have: the real-server fixtures and the shared assets that are valid.
+    static var allValid: [String] {
+        var names = Paths.rdbFixtureNames.map { "rdb/" + $0 }
+        if Paths.sharedAssetsPresent {
+            names += Paths.validSharedRDBs.map { "shared/" + $0 }
+        }
+        return names
+    }
+
+    static func bytes(_ name: String) throws -> [UInt8] {
+        if name.hasPrefix("shared/") { return try Paths.sharedAsset(String(name.dropFirst(7))) }
+        return Array(try Data(contentsOf: Paths.rdbFixtures.appendingPathComponent(String(name.dropFirst(4)))))
+    }
+
+    /// The cut points to try: all of them for small files, otherwise the first and last 2 KiB densely and a
+    /// seeded sample in between (the debug build parses each prefix from the start).
+    static func cuts(_ count: Int, seed: UInt64) -> [Int] {
+        if count <= 4096 { return Array(0..<count) }
+        var cuts = Set(0..<2048).union((count - 2048)..<count)
+        var generator = SplitMix64(seed: seed)
+        while cuts.count < 4096 + 400 { cuts.insert(Int(generator.next() % UInt64(count))) }
+        return cuts.sorted()
+    }
+
+    @Test(arguments: allValid)
+    func everyPrefixIsTruncated(_ name: String) throws {
+        let bytes = try Self.bytes(name)
+        #expect(throws: Never.self) { try drain(bytes).get() }
+        for cut in Self.cuts(bytes.count, seed: UInt64(bytes.count)) {
+            switch drain(Array(bytes[..<cut]), chunkSize: 4096) {
+            case .success:
+                Issue.record("\(name) cut at \(cut) of \(bytes.count) parsed as complete")
+            case .failure(let error):
+                #expect(error.code == .truncated, "\(name) cut at \(cut): \(error)")
+                #expect(error.offset <= Int64(cut), "\(name) cut at \(cut): offset \(error.offset)")
+            }
+        }
+    }
+
+    @Test(arguments: allValid)
+    func gzipPrefixesAreTruncated(_ name: String) throws {
+        let compressed = try gzipped(try Self.bytes(name))
+        var generator = SplitMix64(seed: 99)
+        for _ in 0..<60 {
+            let cut = Int(generator.next() % UInt64(compressed.count))
+            if case .failure(let error) = drain(Array(compressed[..<cut])) {
+                #expect(error.code == .truncated || error.code == .corrupt, "\(name).gz cut at \(cut): \(error)")
+            } else {
+                Issue.record("\(name).gz cut at \(cut) parsed as complete")
+            }
+        }
+    }
+
+    @Test(arguments: allValid)
+    func randomByteFlipsNeverTrap(_ name: String) throws {
+        let original = try Self.bytes(name)
+        var generator = SplitMix64(seed: 0xF1_1B5 ^ UInt64(original.count))
+        let rounds = original.count > 20_000 ? 300 : 1500
+        var errors = 0
+        for _ in 0..<rounds {
+            var bytes = original
+            let flips = 1 + Int(generator.next() % 4)
+            for _ in 0..<flips {
+                let at = Int(generator.next() % UInt64(bytes.count))
+                switch generator.next() % 3 {
+                case 0: bytes[at] ^= UInt8(1 << (generator.next() % 8))
+                case 1: bytes[at] = UInt8(truncatingIfNeeded: generator.next())
+                default: bytes[at] = [0x00, 0x7F, 0x80, 0xFF, 0xC3, 0xFE][Int(generator.next() % 6)]
+                }
+            }
+            // Without the checksum most flips reach the decoders instead of the trailer check.
+            var options = RDBReadOptions()
+            options.verifyChecksum = false
+            var buffer = ByteBuffer()
+            buffer.writeBytes(bytes)
+            do throws(FormatError) {
+                var reader = RDBReader(source: try InputSource.memory(buffer), options: options, chunkSize: 1024)
+                while try reader.next() != nil {}
+            } catch {
+                errors += 1
+                #expect(error.offset >= 0 && error.offset <= Int64(bytes.count), "\(name): \(error)")
+            }
+        }
+        #expect(errors > 0, "no flip of \(name) was detected at all")
+    }
+
+    @Test func hugeDeclaredCountIsALimitError() throws {
+        // REDIS0010, SELECTDB 0, a set (type 2) declaring 2^32 members through the 64-bit LEN form.
+        var bytes = Array("REDIS0010".utf8) + [0xFE, 0x00, 0x02, 0x01, UInt8(ascii: "k")]
+        bytes += [0x81, 0, 0, 0, 1, 0, 0, 0, 0]
+        bytes += [0x01, UInt8(ascii: "a")]
+        switch drain(bytes) {
+        case .success: Issue.record("accepted")
+        case .failure(let error):
+            #expect(error.code == .limitExceeded)
+            #expect(error.key?.text == "k")
+        }
+    }
+
+    @Test func hugeStringLengthIsALimitErrorNotAnAllocation() throws {
+        // A 200 MB string declared in a tiny file, with a 16 MiB limit.
+        let bytes = Array("REDIS0010".utf8) + [0xFE, 0x00, 0x00, 0x01, UInt8(ascii: "k"), 0x80, 0x0B, 0xEB, 0xC2, 0x00]
+        var options = RDBReadOptions()
+        options.maxStringBytes = 16 << 20
+        var buffer = ByteBuffer()
+        buffer.writeBytes(bytes)
+        var reader = RDBReader(source: ByteBufferSource(buffer), options: options)
+        do {
+            while try reader.next() != nil {}
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .limitExceeded)
+        }
+        // Within the limit it is a truncation, found without reading 200 MB of nothing.
+        #expect(throws: FormatError.self) { try drain(bytes).get() }
+    }
+
+    @Test func unknownVersionsAndMagic() {
+        for (magic, code) in [
+            ("REDIS0013", FormatError.Code.unsupportedVersion), ("REDIS0000", .unsupportedVersion),
+            ("VALKEY079", .unsupportedVersion), ("RADIS0010", .corrupt), ("REDIS00x1", .unsupportedVersion),
+        ] {
+            switch drain(Array(magic.utf8) + [0xFF]) {
+            case .success: Issue.record("\(magic) accepted")
+            case .failure(let error): #expect(error.code == code, "\(magic): \(error)")
+            }
+        }
+        if case .failure(let error) = drain(Array("REDIS".utf8)) {
+            #expect(error.code == .truncated)
+        } else {
+            Issue.record("5-byte file accepted")
+        }
+    }
+}
