@@ -48,17 +48,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "Formats",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FormatsTests",
             dependencies: [
                 "Formats",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "ToolsTests",
-            dependencies: ["CheckDump"],
+            dependencies: ["CheckDump", "TestSupport", "Formats"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import TestSupport
 import NIOCore
 import Testing
 
