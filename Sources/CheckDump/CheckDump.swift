@@ -53,7 +53,6 @@ struct CheckDump: ParsableCommand {
             defer { source.close() }
             var progress = ProgressBar(totalBytes: source.knownSize, enabled: !noProgress)
             var reader = RDBReader(source: source, options: options)
-            var elements = 0
             var eventsSinceProgress = 0
             while let event = try reader.next() {
                 eventsSinceProgress &+= 1
@@ -86,14 +85,11 @@ struct CheckDump: ParsableCommand {
                 case .function:
                     report.functions += 1
                 case .beginKey(let header):
-                    report.currentKey = header
-                    elements = 0
-                case .element:
-                    elements &+= 1
-                case .endKey:
-                    let header = report.currentKey!
+                    // Validated in full, without building element events.
+                    let elements = try reader.skipValue()
                     report.countKey(header, elements: elements, now: nowMilliseconds)
-                    report.currentKey = nil
+                case .element, .endKey:
+                    break
                 case .end(let status):
                     report.checksum = status
                     report.bytes = reader.offset
@@ -152,15 +148,14 @@ struct CheckReport {
     var aux: [(ByteBuffer, ByteBuffer)] = []
     var databases: [Int: DatabaseCounts] = [:]
     var currentDatabase = 0
-    var currentKey: RDBKeyHeader?
     var keys = 0
     var expires = 0
     var alreadyExpired = 0
     var emptyKeys = 0
     var idleKeys = 0
     var frequencyKeys = 0
-    var types: [RDBValueKind: Int] = [:]
-    var encodings: [String: Int] = [:]
+    /// Counts by type byte meaning, indexed by RDBType.allCases position (no hashing on the hot path).
+    var typeCounts = [Int](repeating: 0, count: RDBType.allCases.count)
     var functions = 0
     var moduleAux = 0
     var slotInfos = 0
@@ -173,25 +168,37 @@ struct CheckReport {
 
     mutating func countKey(_ header: RDBKeyHeader, elements: Int, now: Int64) {
         keys += 1
-        var counts = databases[header.database, default: DatabaseCounts()]
-        counts.keys += 1
+        databases[header.database, default: DatabaseCounts()].keys += 1
         if let expire = header.expireAtMilliseconds {
             expires += 1
-            counts.expires += 1
+            databases[header.database, default: DatabaseCounts()].expires += 1
             if expire < now {
                 alreadyExpired += 1
-                counts.alreadyExpired += 1
+                databases[header.database, default: DatabaseCounts()].alreadyExpired += 1
             }
         }
-        databases[header.database] = counts
         if header.lruIdleSeconds != nil { idleKeys += 1 }
         if header.lfuFrequency != nil { frequencyKeys += 1 }
-        types[header.type.kind, default: 0] += 1
-        encodings[header.type.name, default: 0] += 1
+        typeCounts[CheckReport.typeIndex[header.type]!] += 1
         // Streams and strings are never "empty" in Redis's sense; collections with no element are skipped on load.
         if elements == 0, header.type.kind != .string, header.type.kind != .stream, header.type.kind != .module {
             emptyKeys += 1
         }
+    }
+
+    static let typeIndex: [RDBType: Int] = Dictionary(
+        uniqueKeysWithValues: RDBType.allCases.enumerated().map { ($1, $0) })
+
+    var types: [RDBValueKind: Int] {
+        var types: [RDBValueKind: Int] = [:]
+        for (type, count) in zip(RDBType.allCases, typeCounts) where count > 0 { types[type.kind, default: 0] += count }
+        return types
+    }
+
+    var encodings: [String: Int] {
+        var encodings: [String: Int] = [:]
+        for (type, count) in zip(RDBType.allCases, typeCounts) where count > 0 { encodings[type.name, default: 0] += count }
+        return encodings
     }
 
     var checksumName: String {

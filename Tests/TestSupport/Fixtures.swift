@@ -9,6 +9,21 @@ public enum Paths {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     /// `Fixtures/rdb`: files written by real Redis servers (Fixtures/MANIFEST.md).
     public static let rdbFixtures = root.appendingPathComponent("Fixtures/rdb")
+    /// `Fixtures/synthetic`: hand-built files for what no available server writes (RDB 11, 12, Valkey 9, modules…).
+    public static let syntheticFixtures = root.appendingPathComponent("Fixtures/synthetic")
+
+    /// Every synthetic valid file.
+    public static var syntheticFixtureNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: syntheticFixtures.path)) ?? [])
+            .filter { $0.hasSuffix(".rdb") }.sorted()
+    }
+
+    /// Every synthetic corrupt sample (one defect per file).
+    public static var corruptFixtureNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: syntheticFixtures.appendingPathComponent("corrupt").path)) ?? [])
+            .filter { $0.hasSuffix(".rdb") }.sorted()
+    }
+
     /// `../shared/fixtures/redis-assets`: files from Redis's own test suite, read in place.
     public static let sharedAssets = root.deletingLastPathComponent().appendingPathComponent("shared/fixtures/redis-assets")
 

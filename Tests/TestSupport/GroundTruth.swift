@@ -9,9 +9,9 @@ public enum GroundTruth {
         public var description: String
     }
 
-    static func hex(_ string: RDBString) -> String { hex(string.bytes) }
+    public static func hex(_ string: RDBString) -> String { hex(string.bytes) }
 
-    static func hex(_ bytes: ByteBuffer) -> String {
+    public static func hex(_ bytes: ByteBuffer) -> String {
         var out = ""
         out.reserveCapacity(bytes.readableBytes * 2)
         for byte in bytes.readableBytesView {
@@ -45,6 +45,12 @@ public enum GroundTruth {
         let ourFunctions = info.functions.map(\.text).sorted()
         if ourFunctions != functions.sorted() {
             throw fail("functions \(ourFunctions) != \(functions)")
+        }
+        if let moduleAux = document["module_aux"] as? [[String: Any]] {
+            guard moduleAux.count == info.moduleAux.count else { throw fail("\(info.moduleAux.count) module aux records") }
+            for (ours, theirs) in zip(info.moduleAux, moduleAux) {
+                try compareModule(ours, theirs, id: "module aux", fail: fail)
+            }
         }
         guard let expected = document["keys"] as? [[String: Any]] else { throw fail("no keys in the ground truth") }
         var byKey: [String: RDBEntry] = [:]
@@ -100,14 +106,41 @@ public enum GroundTruth {
                 }
             }
         case .hash(let fields):
-            let want = expected as! [[String]]
-            let ours = fields.map { [hex($0.field), hex($0.value)] }.sorted { $0[0] < $1[0] }
-            guard ours == want else { throw fail("\(id): hash differs") }
+            // Pairs [field, value], or triples [field, value, expire-or-null] for hashes with field expiries.
+            let want = expected as! [[Any]]
+            let ours = fields.sorted { hex($0.field) < hex($1.field) }
+            guard ours.count == want.count else { throw fail("\(id): hash has \(ours.count) fields, want \(want.count)") }
+            for (field, item) in zip(ours, want) {
+                guard hex(field.field) == item[0] as? String, hex(field.value) == item[1] as? String else {
+                    throw fail("\(id): hash field \(hex(field.field)) differs")
+                }
+                let expire = item.count > 2 ? (item[2] as? NSNumber).map { $0.int64Value } : nil
+                guard field.expireAtMilliseconds == expire else {
+                    throw fail("\(id): field \(hex(field.field)) expire \(String(describing: field.expireAtMilliseconds)) != \(String(describing: expire))")
+                }
+            }
         case .stream(let stream):
             try compareStream(stream, expected as! [String: Any], id: id, fail: fail)
-        case .module:
-            throw fail("\(id): unexpected module value")
+        case .module(let module):
+            try compareModule(module, expected as! [String: Any], id: id, fail: fail)
         }
+    }
+
+    static func compareModule(_ module: RDBModuleValue, _ want: [String: Any], id: String, fail: (String) -> Mismatch) throws {
+        guard module.moduleName == want["module_name"] as? String, module.encodingVersion == want["encoding_version"] as? Int else {
+            throw fail("\(id): module \(module.moduleName)/\(module.encodingVersion) differs")
+        }
+        if let when = want["when"] as? Int, module.when != UInt64(when) { throw fail("\(id): module aux when differs") }
+        let data: [[String]] = module.data.map { datum in
+            switch datum {
+            case .signedInteger(let value): ["sint", String(value)]
+            case .unsignedInteger(let value): ["uint", String(value)]
+            case .float(let bits): ["float", String(bits, radix: 16)]
+            case .double(let bits): ["double", String(bits, radix: 16)]
+            case .string(let string): ["string", hex(string)]
+            }
+        }
+        guard data == want["data"] as? [[String]] else { throw fail("\(id): module data \(data) differs") }
     }
 
     static func compareStream(_ stream: RDBStream, _ want: [String: Any], id: String, fail: (String) -> Mismatch) throws {
@@ -167,6 +200,9 @@ public enum GroundTruth {
                 guard hex(consumer.name) == want["name"] as? String, ids == want["pending"] as? [String],
                     Int(consumer.seenTimeMilliseconds) == want["seen_time_ms"] as? Int
                 else { throw fail("\(id): consumer \(hex(consumer.name)) differs") }
+                if let active = want["active_time_ms"] as? Int, consumer.activeTimeMilliseconds.map(Int.init) != active {
+                    throw fail("\(id): consumer \(hex(consumer.name)) active time differs")
+                }
             }
         }
     }

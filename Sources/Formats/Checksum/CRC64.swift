@@ -4,7 +4,7 @@
 //   reflected input and output, initial value 0, no final xor.  check("123456789") = 0xe9c6d914c4b8d9ca
 //
 // Covered bytes in an RDB: from the first byte of the magic up to and including the EOF opcode (RDB >= 5).
-// The implementation is slicing-by-8: eight 256-entry tables let the inner loop fold 8 input bytes per step.
+// The implementation is slicing-by-16: sixteen 256-entry tables (32 KiB, L1-resident) fold 16 input bytes per step.
 
 /// CRC-64/Jones, Redis's checksum for RDB files and DUMP payloads.
 public struct CRC64: Sendable, Hashable {
@@ -47,18 +47,27 @@ public struct CRC64: Sendable, Hashable {
         var index = 0
         let count = bytes.count
         tables.withUnsafeBufferPointer { table in
-            // Validated once: every load below is inside [0, count) and every table index is < 8 * 256.
-            while index &+ 8 <= count {
+            // Validated once: every load below is inside [0, count) and every table index is < 16 * 256.
+            while index &+ 16 <= count {
                 let word = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) ^ crc
-                crc = table[7 &* 256 &+ Int(word & 0xff)]
-                    ^ table[6 &* 256 &+ Int((word >> 8) & 0xff)]
-                    ^ table[5 &* 256 &+ Int((word >> 16) & 0xff)]
-                    ^ table[4 &* 256 &+ Int((word >> 24) & 0xff)]
-                    ^ table[3 &* 256 &+ Int((word >> 32) & 0xff)]
-                    ^ table[2 &* 256 &+ Int((word >> 40) & 0xff)]
-                    ^ table[1 &* 256 &+ Int((word >> 48) & 0xff)]
-                    ^ table[Int(word >> 56)]
-                index &+= 8
+                let next = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: index &+ 8, as: UInt64.self))
+                crc = table[15 &* 256 &+ Int(word & 0xff)]
+                    ^ table[14 &* 256 &+ Int((word >> 8) & 0xff)]
+                    ^ table[13 &* 256 &+ Int((word >> 16) & 0xff)]
+                    ^ table[12 &* 256 &+ Int((word >> 24) & 0xff)]
+                    ^ table[11 &* 256 &+ Int((word >> 32) & 0xff)]
+                    ^ table[10 &* 256 &+ Int((word >> 40) & 0xff)]
+                    ^ table[9 &* 256 &+ Int((word >> 48) & 0xff)]
+                    ^ table[8 &* 256 &+ Int(word >> 56)]
+                    ^ table[7 &* 256 &+ Int(next & 0xff)]
+                    ^ table[6 &* 256 &+ Int((next >> 8) & 0xff)]
+                    ^ table[5 &* 256 &+ Int((next >> 16) & 0xff)]
+                    ^ table[4 &* 256 &+ Int((next >> 24) & 0xff)]
+                    ^ table[3 &* 256 &+ Int((next >> 32) & 0xff)]
+                    ^ table[2 &* 256 &+ Int((next >> 40) & 0xff)]
+                    ^ table[1 &* 256 &+ Int((next >> 48) & 0xff)]
+                    ^ table[Int(next >> 56)]
+                index &+= 16
             }
             while index < count {
                 let byte = base.load(fromByteOffset: index, as: UInt8.self)
@@ -74,7 +83,7 @@ public struct CRC64: Sendable, Hashable {
 
     /// table[k * 256 + b]: the CRC of byte b followed by k zero bytes.
     static let tables: [UInt64] = {
-        var tables = [UInt64](repeating: 0, count: 8 * 256)
+        var tables = [UInt64](repeating: 0, count: 16 * 256)
         for byte in 0..<256 {
             var crc = UInt64(byte)
             for _ in 0..<8 {
@@ -82,7 +91,7 @@ public struct CRC64: Sendable, Hashable {
             }
             tables[byte] = crc
         }
-        for slice in 1..<8 {
+        for slice in 1..<16 {
             for byte in 0..<256 {
                 let previous = tables[(slice - 1) * 256 + byte]
                 tables[slice * 256 + byte] = tables[Int(previous & 0xff)] ^ (previous >> 8)

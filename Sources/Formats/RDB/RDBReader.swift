@@ -8,6 +8,14 @@
 
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads an RDB file as a sequence of ``RDBEvent``s.
 ///
 /// ```swift
@@ -33,6 +41,11 @@ public struct RDBReader<Source: ByteSource> {
     private var currentType: RDBType?
     private var phase: FormatError.Phase = .start
     private var failure: FormatError?
+    /// Checked on every call instead of the (large) optional error itself.
+    private var hasFailed = false
+    /// Set by skipValue(): elements are validated and counted, not queued.
+    private var discarding = false
+    private var discardedElements = 0
     /// Where the data of the last raw string read started (nil when it was LZF- or integer-encoded).
     private var lastStringDataOffset: Int64?
 
@@ -100,7 +113,7 @@ public struct RDBReader<Source: ByteSource> {
             }
             return event
         }
-        if let failure { throw failure }
+        if hasFailed, let failure { throw failure }
         do throws(FormatError) {
             return try step()
         } catch var error {
@@ -109,13 +122,40 @@ public struct RDBReader<Source: ByteSource> {
             }
             if error.key == nil { error.key = currentKey }
             failure = error
+            hasFailed = true
             state = .finished
             throw error
         }
     }
 
     private mutating func enqueue(_ element: RDBElement) {
+        if discarding {
+            discardedElements &+= 1
+            return
+        }
         pending.append(.element(element))
+    }
+
+    /// After ``RDBEvent/beginKey(_:)``: reads and fully validates the rest of the value without handing out its
+    /// elements, consumes its ``RDBEvent/endKey``, and returns how many elements it had. This is the checker's
+    /// fast path (no element events are built).
+    ///
+    /// - Throws: what ``next()`` throws.
+    public mutating func skipValue() throws(FormatError) -> Int {
+        var count = pending.count - pendingIndex
+        pending.removeAll(keepingCapacity: true)
+        pendingIndex = 0
+        discarding = true
+        discardedElements = 0
+        defer { discarding = false }
+        while let event = try next() {
+            switch event {
+            case .element: count &+= 1
+            case .endKey: return count &+ discardedElements
+            default: preconditionFailure("skipValue() called outside a value")
+            }
+        }
+        preconditionFailure("skipValue() called outside a value")
     }
 
     private mutating func popPending() -> RDBEvent? {
@@ -494,13 +534,36 @@ public struct RDBReader<Source: ByteSource> {
     }
 
     static func parseDouble(_ bytes: ByteBuffer) -> Double? {
-        guard bytes.readableBytes > 0, bytes.readableBytes < 512 else { return nil }
-        let text = String(decoding: bytes.readableBytesView, as: UTF8.self)
-        if let value = Double(text) { return value }
-        switch text.lowercased() {
-        case "inf", "+inf", "infinity", "+infinity": return .infinity
-        case "-inf", "-infinity": return -.infinity
-        default: return nil
+        let count = bytes.readableBytes
+        guard count > 0, count < 128 else { return nil }
+        return bytes.withUnsafeReadableBytes { raw -> Double? in
+            // Most scores are small integers: no need for strtod.
+            var integer: Int64 = 0
+            var index = 0
+            let negative = raw[0] == UInt8(ascii: "-")
+            if negative { index = 1 }
+            if count - index > 0 && count - index <= 15 {
+                var allDigits = true
+                while index < count {
+                    let digit = raw[index] &- UInt8(ascii: "0")
+                    guard digit < 10 else {
+                        allDigits = false
+                        break
+                    }
+                    integer = integer &* 10 &+ Int64(digit)
+                    index &+= 1
+                }
+                if allDigits { return Double(negative ? -integer : integer) }
+            }
+            // strtod needs a terminated string: copy to a small stack buffer.
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { text -> Double? in
+                for i in 0..<count { text[i] = CChar(bitPattern: raw[i]) }
+                text[count] = 0
+                var end: UnsafeMutablePointer<CChar>? = nil
+                let value = strtod(text.baseAddress!, &end)
+                guard let end, end == text.baseAddress! + count else { return nil }
+                return value
+            }
         }
     }
 
@@ -574,12 +637,26 @@ public struct RDBReader<Source: ByteSource> {
         do throws(FormatError) {
             switch type {
             case .setIntset:
-                for member in try Intset.members(blob) { enqueue(.setMember(.integer(member))) }
+                let members = try Intset.members(blob)
+                if discarding {
+                    discardedElements &+= members.count
+                    return
+                }
+                for member in members { enqueue(.setMember(.integer(member))) }
             case .listZiplist:
-                for item in try Ziplist.entries(blob) { enqueue(.listItem(item)) }
+                let items = try Ziplist.entries(blob)
+                if discarding {
+                    discardedElements &+= items.count
+                    return
+                }
+                for item in items { enqueue(.listItem(item)) }
             case .setListpack:
                 let members = try Listpack.entries(blob)
                 try checkDuplicates(members, stride: 1, what: "set member")
+                if discarding {
+                    discardedElements &+= members.count
+                    return
+                }
                 for member in members { enqueue(.setMember(member)) }
             case .hashZipmap, .hashZiplist, .hashListpack:
                 let entries =
@@ -589,6 +666,10 @@ public struct RDBReader<Source: ByteSource> {
                     throw FormatError(.corrupt, offset: 0, "hash blob with an odd number of entries (\(entries.count))")
                 }
                 try checkDuplicates(entries, stride: 2, what: "hash field")
+                if discarding {
+                    discardedElements &+= entries.count / 2
+                    return
+                }
                 var index = 0
                 while index < entries.count {
                     enqueue(.hashField(entries[index], value: entries[index + 1], expireAtMilliseconds: nil))
@@ -611,7 +692,11 @@ public struct RDBReader<Source: ByteSource> {
                         }
                         score = value
                     }
-                    enqueue(.zsetMember(entries[index], score: score))
+                    if discarding {
+                        discardedElements &+= 1
+                    } else {
+                        enqueue(.zsetMember(entries[index], score: score))
+                    }
                     index += 2
                 }
             case .hashListpackEx, .hashListpackExPreGA:
@@ -643,10 +728,26 @@ public struct RDBReader<Source: ByteSource> {
 
     private func checkDuplicates(_ entries: [RDBString], stride: Int, what: String) throws(FormatError) {
         guard options.checkDuplicates, entries.count > stride else { return }
-        var seen = Set<ByteBuffer>(minimumCapacity: entries.count / stride)
+        let count = entries.count / stride
+        if count <= 24 {
+            // Small blobs (the common case): pairwise comparison beats hashing.
+            var i = 0
+            while i < entries.count {
+                var j = i + stride
+                while j < entries.count {
+                    if entries[i] == entries[j] {
+                        throw FormatError(.corrupt, offset: 0, "duplicate \(what) \"\(entries[i])\"")
+                    }
+                    j += stride
+                }
+                i += stride
+            }
+            return
+        }
+        var seen = Set<RDBString>(minimumCapacity: count)
         var index = 0
         while index < entries.count {
-            if !seen.insert(entries[index].bytes).inserted {
+            if !seen.insert(entries[index]).inserted {
                 throw FormatError(.corrupt, offset: 0, "duplicate \(what) \"\(entries[index])\"")
             }
             index += stride
@@ -718,7 +819,12 @@ public struct RDBReader<Source: ByteSource> {
         let (blob, origin) = try readBlob()
         do throws(FormatError) {
             // Empty nodes are skipped, as Redis's loader skips them.
-            for item in version2 ? try Listpack.entries(blob) : try Ziplist.entries(blob) {
+            let items = version2 ? try Listpack.entries(blob) : try Ziplist.entries(blob)
+            if discarding {
+                discardedElements &+= items.count
+                return
+            }
+            for item in items {
                 enqueue(.listItem(item))
             }
         } catch {
@@ -851,7 +957,11 @@ public struct RDBReader<Source: ByteSource> {
                 seenDeleted += 1
             } else {
                 seenLive += 1
-                enqueue(.streamEntry(RDBStreamEntry(id: id, fields: fields)))
+                if discarding {
+                    discardedElements &+= 1
+                } else {
+                    enqueue(.streamEntry(RDBStreamEntry(id: id, fields: fields)))
+                }
             }
         }
         guard seenLive == live, seenDeleted == deleted else {

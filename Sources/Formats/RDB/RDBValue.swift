@@ -40,8 +40,27 @@ public enum RDBString: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Hashes the text, so that `.integer(7)` and `.bytes("7")` hash alike (they are equal).
     public func hash(into hasher: inout Hasher) {
-        hasher.combine(bytes)
+        switch self {
+        case .bytes(let buffer):
+            buffer.withUnsafeReadableBytes { hasher.combine(bytes: $0) }
+        case .integer(let value):
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                var rest = value.magnitude
+                var index = 20
+                repeat {
+                    index -= 1
+                    digits[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+                    rest /= 10
+                } while rest > 0
+                if value < 0 {
+                    index -= 1
+                    digits[index] = UInt8(ascii: "-")
+                }
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[index..<20])))
+            }
+        }
     }
 
     static func decimalLength(_ value: Int64) -> Int {

@@ -9,7 +9,7 @@ import Testing
 @Suite struct CorruptionTests {
     /// Every valid RDB we have: the real-server fixtures and the shared assets that are valid.
     static var allValid: [String] {
-        var names = Paths.rdbFixtureNames.map { "rdb/" + $0 }
+        var names = Paths.rdbFixtureNames.map { "rdb/" + $0 } + Paths.syntheticFixtureNames.map { "synthetic/" + $0 }
         if Paths.sharedAssetsPresent {
             names += Paths.validSharedRDBs.map { "shared/" + $0 }
         }
@@ -18,6 +18,9 @@ import Testing
 
     static func bytes(_ name: String) throws -> [UInt8] {
         if name.hasPrefix("shared/") { return try Paths.sharedAsset(String(name.dropFirst(7))) }
+        if name.hasPrefix("synthetic/") {
+            return Array(try Data(contentsOf: Paths.syntheticFixtures.appendingPathComponent(String(name.dropFirst(10)))))
+        }
         return Array(try Data(contentsOf: Paths.rdbFixtures.appendingPathComponent(String(name.dropFirst(4)))))
     }
 
@@ -91,6 +94,28 @@ import Testing
             }
         }
         #expect(errors > 0, "no flip of \(name) was detected at all")
+    }
+
+    /// One defect per file (Fixtures/synthetic/corrupt, named after the defect), with the error expected.
+    @Test(arguments: Paths.corruptFixtureNames)
+    func corruptSampleGivesItsError(_ name: String) throws {
+        let directory = Paths.syntheticFixtures.appendingPathComponent("corrupt")
+        let expectations = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("expected.json")))
+                as? [String: [String: Any]])
+        let expected = try #require(expectations[name], "\(name) has no expectation")
+        let bytes = Array(try Data(contentsOf: directory.appendingPathComponent(name)))
+        switch drain(bytes) {
+        case .success:
+            Issue.record("\(name) was accepted")
+        case .failure(let error):
+            #expect(error.code.description == expected["code"] as? String, "\(name): \(error)")
+            let key = expected["key"] as? String
+            #expect(error.key.map(GroundTruth.hex) == key, "\(name): \(error)")
+            let low = try #require(expected["offset_min"] as? Int)
+            let high = try #require(expected["offset_max"] as? Int)
+            #expect(error.offset >= Int64(low) && error.offset <= Int64(high), "\(name): \(error)")
+        }
     }
 
     @Test func hugeDeclaredCountIsALimitError() throws {

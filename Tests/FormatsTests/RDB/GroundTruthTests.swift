@@ -13,7 +13,15 @@ import Testing
         #expect(count > 0)
     }
 
+    @Test(arguments: Paths.syntheticFixtureNames)
+    func syntheticFixtureDecodesToGroundTruth(_ name: String) throws {
+        let rdb = Array(try Data(contentsOf: Paths.syntheticFixtures.appendingPathComponent(name)))
+        let json = try Data(contentsOf: Paths.syntheticFixtures.appendingPathComponent(name.replacingOccurrences(of: ".rdb", with: ".json")))
+        #expect(try GroundTruth.check(rdb: rdb, json: json, name: name) > 0)
+    }
+
     @Test func everyCommittedFixtureIsTested() {
+        #expect(Paths.syntheticFixtureNames.count >= 7)
         #expect(Paths.rdbFixtureNames.count >= 7)
     }
 
