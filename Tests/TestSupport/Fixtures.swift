@@ -67,7 +67,7 @@ public func readAll(_ bytes: [UInt8], options: RDBReadOptions = .init(), chunkSi
 }
 
 /// Pulls every event; returns the count, or the error.
-public func drain(_ bytes: [UInt8], chunkSize: Int = 256 * 1024) -> Result<Int, FormatError> {
+public func drain(_ bytes: [UInt8], chunkSize: Int = 64 * 1024) -> Result<Int, FormatError> {
     var buffer = ByteBuffer()
     buffer.writeBytes(bytes)
     do throws(FormatError) {
@@ -76,6 +76,44 @@ public func drain(_ bytes: [UInt8], chunkSize: Int = 256 * 1024) -> Result<Int, 
         while try reader.next() != nil { count += 1 }
         _ = try reader.readTrailingBytes()
         return .success(count)
+    } catch {
+        return .failure(error)
+    }
+}
+
+/// Reads everything through the checker's fast path (`skipValue()` after each key); returns the element count.
+public func drainSkipping(_ bytes: [UInt8], options: RDBReadOptions = .init(), chunkSize: Int = 64 * 1024)
+    -> Result<Int, FormatError>
+{
+    var buffer = ByteBuffer()
+    buffer.writeBytes(bytes)
+    do throws(FormatError) {
+        var reader = RDBReader(source: try InputSource.memory(buffer), options: options, chunkSize: chunkSize)
+        var elements = 0
+        while let event = try reader.next() {
+            if case .beginKey = event { elements += try reader.skipValue() }
+        }
+        _ = try reader.readTrailingBytes()
+        return .success(elements)
+    } catch {
+        return .failure(error)
+    }
+}
+
+/// Reads everything through the event path, counting elements.
+public func countElements(_ bytes: [UInt8], options: RDBReadOptions = .init(), chunkSize: Int = 64 * 1024)
+    -> Result<Int, FormatError>
+{
+    var buffer = ByteBuffer()
+    buffer.writeBytes(bytes)
+    do throws(FormatError) {
+        var reader = RDBReader(source: try InputSource.memory(buffer), options: options, chunkSize: chunkSize)
+        var elements = 0
+        while let event = try reader.next() {
+            if case .element = event { elements += 1 }
+        }
+        _ = try reader.readTrailingBytes()
+        return .success(elements)
     } catch {
         return .failure(error)
     }

@@ -21,7 +21,7 @@ public struct WindowedReader<Source: ByteSource> {
     public let chunkSize: Int
     private var sourceEnded = false
 
-    public init(source: Source, chunkSize: Int = 256 * 1024) {
+    public init(source: Source, chunkSize: Int = 1024 * 1024) {
         self.source = source
         self.chunkSize = chunkSize
         self.window = ByteBufferAllocator().buffer(capacity: 0)

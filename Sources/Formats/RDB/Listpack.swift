@@ -22,24 +22,28 @@ enum Listpack {
     ///
     /// - Throws: `.corrupt` with the offset of the failing entry relative to the start of the blob.
     static func entries(_ blob: ByteBuffer) throws(FormatError) -> [RDBString] {
-        let result: Result<[RDBString], FormatError> = blob.withUnsafeReadableBytes { bytes in
-            parse(bytes, blob: blob)
+        BlobEntry.strings(try scan(blob), in: blob)
+    }
+
+    /// Validates the whole blob and returns its entries as positions (no reference counting).
+    static func scan(_ blob: ByteBuffer) throws(FormatError) -> [BlobEntry] {
+        let result: Result<[BlobEntry], FormatError> = blob.withUnsafeReadableBytes { bytes in
+            parse(bytes)
         }
         return try result.get()
     }
 
-    private static func corrupt(_ at: Int, _ detail: String) -> Result<[RDBString], FormatError> {
+    private static func corrupt(_ at: Int, _ detail: String) -> Result<[BlobEntry], FormatError> {
         .failure(FormatError(.corrupt, offset: Int64(at), "listpack integrity check failed: \(detail)"))
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer, blob: ByteBuffer) -> Result<[RDBString], FormatError> {
+    private static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<[BlobEntry], FormatError> {
         let n = bytes.count
         guard n >= headerSize + 1 else { return corrupt(0, "\(n) bytes is shorter than a listpack header") }
         let total = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
         guard total == n else { return corrupt(0, "header says \(total) bytes, blob has \(n)") }
         let declared = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt16.self)))
-        let base = blob.readerIndex
-        var entries: [RDBString] = []
+        var entries: [BlobEntry] = []
         entries.reserveCapacity(declared == 65535 ? min(n / 2, 1024) : min(declared, n))
         var p = headerSize
         let end = n - 1  // index of the terminator
@@ -52,28 +56,28 @@ enum Listpack {
             }
             let start = p
             var size: Int  // encoding + data
-            var value: RDBString
+            var value: BlobEntry
             let left = end - p  // bytes available before the terminator
             if b & 0x80 == 0 {
                 size = 1
-                value = .integer(Int64(b))
+                value = BlobEntry(integer: Int64(b))
             } else if b & 0xC0 == 0x80 {
                 let length = Int(b & 0x3F)
                 size = 1 + length
                 guard size <= left else { return corrupt(start, "string entry overruns the blob") }
-                value = .bytes(blob.getSlice(at: base + p + 1, length: length)!)
+                value = BlobEntry(offset: p + 1, length: length)
             } else if b & 0xE0 == 0xC0 {
                 guard left >= 2 else { return corrupt(start, "integer entry overruns the blob") }
                 var v = (Int64(b & 0x1F) << 8) | Int64(bytes[p + 1])
                 if v >= 1 << 12 { v -= 1 << 13 }
                 size = 2
-                value = .integer(v)
+                value = BlobEntry(integer: v)
             } else if b & 0xF0 == 0xE0 {
                 guard left >= 2 else { return corrupt(start, "string entry overruns the blob") }
                 let length = (Int(b & 0x0F) << 8) | Int(bytes[p + 1])
                 size = 2 + length
                 guard size <= left else { return corrupt(start, "string entry overruns the blob") }
-                value = .bytes(blob.getSlice(at: base + p + 2, length: length)!)
+                value = BlobEntry(offset: p + 2, length: length)
             } else {
                 switch b {
                 case 0xF0:
@@ -81,24 +85,24 @@ enum Listpack {
                     let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 1, as: UInt32.self)))
                     guard length <= left - 5 else { return corrupt(start, "string entry overruns the blob") }
                     size = 5 + length
-                    value = .bytes(blob.getSlice(at: base + p + 5, length: length)!)
+                    value = BlobEntry(offset: p + 5, length: length)
                 case 0xF1:
                     guard left >= 3 else { return corrupt(start, "integer entry overruns the blob") }
                     size = 3
-                    value = .integer(Int64(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 1, as: Int16.self))))
+                    value = BlobEntry(integer: Int64(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 1, as: Int16.self))))
                 case 0xF2:
                     guard left >= 4 else { return corrupt(start, "integer entry overruns the blob") }
                     let raw = UInt32(bytes[p + 1]) | UInt32(bytes[p + 2]) << 8 | UInt32(bytes[p + 3]) << 16
                     size = 4
-                    value = .integer(Int64(Int32(bitPattern: raw << 8) >> 8))
+                    value = BlobEntry(integer: Int64(Int32(bitPattern: raw << 8) >> 8))
                 case 0xF3:
                     guard left >= 5 else { return corrupt(start, "integer entry overruns the blob") }
                     size = 5
-                    value = .integer(Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 1, as: Int32.self))))
+                    value = BlobEntry(integer: Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 1, as: Int32.self))))
                 case 0xF4:
                     guard left >= 9 else { return corrupt(start, "integer entry overruns the blob") }
                     size = 9
-                    value = .integer(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 1, as: Int64.self)))
+                    value = BlobEntry(integer: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: p + 1, as: Int64.self)))
                 default:
                     return corrupt(start, "invalid entry encoding 0x\(String(b, radix: 16))")
                 }

@@ -69,12 +69,14 @@ public struct RDBReader<Source: ByteSource> {
         case streamNodes(remaining: UInt64, type: RDBType)
         case streamMetadata(type: RDBType)
         case streamGroups(remaining: UInt64, type: RDBType)
+        /// A blob value read but not yet decoded: decoding waits for the caller, who may skip the value.
+        case blob(RDBType, ByteBuffer, BlobOrigin)
         case endKey
         case finished
     }
 
     /// Creates a reader; nothing is read until ``next()``.
-    public init(source: Source, options: RDBReadOptions = .init(), chunkSize: Int = 256 * 1024) {
+    public init(source: Source, options: RDBReadOptions = .init(), chunkSize: Int = 1024 * 1024) {
         self.input = WindowedReader(source: source, chunkSize: chunkSize)
         self.options = options
     }
@@ -210,6 +212,10 @@ public struct RDBReader<Source: ByteSource> {
                 }
                 state = .streamGroups(remaining: remaining - 1, type: type)
                 return .element(.streamGroup(try readStreamGroup(type: type)))
+            case .blob(let type, let blob, let origin):
+                state = .endKey
+                try decodeBlob(type: type, blob: blob, origin: origin)
+                if let event = popPending() { return event }
             case .endKey:
                 state = .top
                 completeKeys += 1
@@ -526,44 +532,10 @@ public struct RDBReader<Source: ByteSource> {
         case 255: return -.infinity
         default:
             let text = try input.readSlice(Int(length))
-            guard let value = RDBReader.parseDouble(text) else {
+            guard let value = RDBReaderSupport.parseDouble(text) else {
                 throw FormatError(.corrupt, offset: start, "invalid double \"\(FormatError.escape(text))\"")
             }
             return value
-        }
-    }
-
-    static func parseDouble(_ bytes: ByteBuffer) -> Double? {
-        let count = bytes.readableBytes
-        guard count > 0, count < 128 else { return nil }
-        return bytes.withUnsafeReadableBytes { raw -> Double? in
-            // Most scores are small integers: no need for strtod.
-            var integer: Int64 = 0
-            var index = 0
-            let negative = raw[0] == UInt8(ascii: "-")
-            if negative { index = 1 }
-            if count - index > 0 && count - index <= 15 {
-                var allDigits = true
-                while index < count {
-                    let digit = raw[index] &- UInt8(ascii: "0")
-                    guard digit < 10 else {
-                        allDigits = false
-                        break
-                    }
-                    integer = integer &* 10 &+ Int64(digit)
-                    index &+= 1
-                }
-                if allDigits { return Double(negative ? -integer : integer) }
-            }
-            // strtod needs a terminated string: copy to a small stack buffer.
-            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { text -> Double? in
-                for i in 0..<count { text[i] = CChar(bitPattern: raw[i]) }
-                text[count] = 0
-                var end: UnsafeMutablePointer<CChar>? = nil
-                let value = strtod(text.baseAddress!, &end)
-                guard let end, end == text.baseAddress! + count else { return nil }
-                return value
-            }
         }
     }
 
@@ -624,16 +596,16 @@ public struct RDBReader<Source: ByteSource> {
         case .hashListpackEx, .hashListpackExPreGA:
             if type == .hashListpackEx { _ = try readMilliseconds() }  // minimum expire: derived data
             let (blob, origin) = try readBlob()
-            try decodeBlob(type: type, blob: blob, origin: origin)
-            state = .endKey
+            state = .blob(type, blob, origin)
         default:
             let (blob, origin) = try readBlob()
-            try decodeBlob(type: type, blob: blob, origin: origin)
-            state = .endKey
+            state = .blob(type, blob, origin)
         }
     }
 
     private mutating func decodeBlob(type: RDBType, blob: ByteBuffer, origin: BlobOrigin) throws(FormatError) {
+        // One validation for both paths (events and skipValue()): entries are scanned as positions, checked
+        // (pairs, duplicates, scores, field expiries), and only then turned into strings if anyone wants them.
         do throws(FormatError) {
             switch type {
             case .setIntset:
@@ -644,73 +616,94 @@ public struct RDBReader<Source: ByteSource> {
                 }
                 for member in members { enqueue(.setMember(.integer(member))) }
             case .listZiplist:
-                let items = try Ziplist.entries(blob)
+                let items = try Ziplist.scan(blob)
                 if discarding {
                     discardedElements &+= items.count
                     return
                 }
-                for item in items { enqueue(.listItem(item)) }
+                for item in BlobEntry.strings(items, in: blob) { enqueue(.listItem(item)) }
             case .setListpack:
-                let members = try Listpack.entries(blob)
-                try checkDuplicates(members, stride: 1, what: "set member")
+                let members = try Listpack.scan(blob)
+                try checkDuplicates(members, stride: 1, in: blob, what: "set member")
                 if discarding {
                     discardedElements &+= members.count
                     return
                 }
-                for member in members { enqueue(.setMember(member)) }
-            case .hashZipmap, .hashZiplist, .hashListpack:
-                let entries =
-                    type == .hashZipmap
-                    ? try Zipmap.entries(blob) : type == .hashZiplist ? try Ziplist.entries(blob) : try Listpack.entries(blob)
-                guard entries.count % 2 == 0 else {
-                    throw FormatError(.corrupt, offset: 0, "hash blob with an odd number of entries (\(entries.count))")
+                for member in BlobEntry.strings(members, in: blob) { enqueue(.setMember(member)) }
+            case .hashZipmap:
+                let entries = try Zipmap.entries(blob)
+                var seen = Set<RDBString>(minimumCapacity: entries.count / 2)
+                var index = 0
+                while options.checkDuplicates && index < entries.count {
+                    guard seen.insert(entries[index]).inserted else {
+                        throw FormatError(.corrupt, offset: 0, "duplicate hash field \"\(entries[index])\" in zipmap")
+                    }
+                    index += 2
                 }
-                try checkDuplicates(entries, stride: 2, what: "hash field")
                 if discarding {
                     discardedElements &+= entries.count / 2
                     return
                 }
-                var index = 0
+                index = 0
                 while index < entries.count {
                     enqueue(.hashField(entries[index], value: entries[index + 1], expireAtMilliseconds: nil))
                     index += 2
                 }
-            case .zsetZiplist, .zsetListpack:
-                let entries = type == .zsetZiplist ? try Ziplist.entries(blob) : try Listpack.entries(blob)
-                guard entries.count % 2 == 0 else {
-                    throw FormatError(.corrupt, offset: 0, "sorted set blob with an odd number of entries (\(entries.count))")
+            case .hashZiplist, .hashListpack:
+                let entries = type == .hashZiplist ? try Ziplist.scan(blob) : try Listpack.scan(blob)
+                try checkTuples(entries, size: 2, in: blob, what: "hash field")
+                if discarding {
+                    discardedElements &+= entries.count / 2
+                    return
                 }
-                try checkDuplicates(entries, stride: 2, what: "sorted set member")
+                let strings = BlobEntry.strings(entries, in: blob)
                 var index = 0
-                while index < entries.count {
-                    let score: Double
-                    switch entries[index + 1] {
-                    case .integer(let value): score = Double(value)
-                    case .bytes(let text):
-                        guard let value = RDBReader.parseDouble(text), !value.isNaN else {
-                            throw FormatError(.corrupt, offset: 0, "invalid score \"\(FormatError.escape(text))\"")
-                        }
-                        score = value
-                    }
-                    if discarding {
-                        discardedElements &+= 1
-                    } else {
-                        enqueue(.zsetMember(entries[index], score: score))
-                    }
+                while index < strings.count {
+                    enqueue(.hashField(strings[index], value: strings[index + 1], expireAtMilliseconds: nil))
                     index += 2
                 }
-            case .hashListpackEx, .hashListpackExPreGA:
-                let entries = try Listpack.entries(blob)
-                guard entries.count % 3 == 0 else {
-                    throw FormatError(.corrupt, offset: 0, "field-expiry hash listpack with \(entries.count) entries, not triples")
-                }
-                try checkDuplicates(entries, stride: 3, what: "hash field")
-                var index = 0
+            case .zsetZiplist, .zsetListpack:
+                let entries = type == .zsetZiplist ? try Ziplist.scan(blob) : try Listpack.scan(blob)
+                try checkTuples(entries, size: 2, in: blob, what: "sorted set member")
+                var scores: [Double] = []
+                if !discarding { scores.reserveCapacity(entries.count / 2) }
+                var index = 1
                 while index < entries.count {
-                    guard case .integer(let expire) = entries[index + 2], expire >= 0, expire <= RDBReader.maxFieldExpire else {
-                        throw FormatError(.corrupt, offset: 0, "invalid field expire time \(entries[index + 2])")
+                    guard let score = BlobEntry.score(entries[index], in: blob), !score.isNaN else {
+                        let text = BlobEntry.strings([entries[index]], in: blob)[0]
+                        throw FormatError(.corrupt, offset: Int64(entries[index].offset), "invalid score \"\(text)\"")
                     }
-                    enqueue(.hashField(entries[index], value: entries[index + 1], expireAtMilliseconds: expire == 0 ? nil : expire))
+                    if !discarding { scores.append(score) }
+                    index += 2
+                }
+                if discarding {
+                    discardedElements &+= entries.count / 2
+                    return
+                }
+                let strings = BlobEntry.strings(entries, in: blob)
+                for (pair, score) in scores.enumerated() {
+                    enqueue(.zsetMember(strings[pair * 2], score: score))
+                }
+            case .hashListpackEx, .hashListpackExPreGA:
+                let entries = try Listpack.scan(blob)
+                try checkTuples(entries, size: 3, in: blob, what: "hash field")
+                var index = 2
+                while index < entries.count {
+                    let expire = entries[index]
+                    guard expire.isInteger, expire.integer >= 0, expire.integer <= RDBReader.maxFieldExpire else {
+                        throw FormatError(.corrupt, offset: Int64(expire.offset), "invalid field expire time")
+                    }
+                    index += 3
+                }
+                if discarding {
+                    discardedElements &+= entries.count / 3
+                    return
+                }
+                let strings = BlobEntry.strings(entries, in: blob)
+                index = 0
+                while index < entries.count {
+                    let expire = entries[index + 2].integer
+                    enqueue(.hashField(strings[index], value: strings[index + 1], expireAtMilliseconds: expire == 0 ? nil : expire))
                     index += 3
                 }
             default:
@@ -723,34 +716,23 @@ public struct RDBReader<Source: ByteSource> {
         }
     }
 
+    /// Checks that a blob holds whole tuples (field/value pairs, member/score pairs, field/value/expire triples)
+    /// and that their first elements are unique.
+    private func checkTuples(_ entries: [BlobEntry], size: Int, in blob: ByteBuffer, what: String) throws(FormatError) {
+        guard entries.count % size == 0 else {
+            throw FormatError(.corrupt, offset: 0, "blob of \(entries.count) entries does not hold whole \(what) tuples of \(size)")
+        }
+        try checkDuplicates(entries, stride: size, in: blob, what: what)
+    }
+
     /// Field expiry times are capped at 2^48 - 1 milliseconds (EB_EXPIRE_TIME_MAX).
     static var maxFieldExpire: Int64 { (1 << 48) - 1 }
 
-    private func checkDuplicates(_ entries: [RDBString], stride: Int, what: String) throws(FormatError) {
+    private func checkDuplicates(_ entries: [BlobEntry], stride: Int, in blob: ByteBuffer, what: String) throws(FormatError) {
         guard options.checkDuplicates, entries.count > stride else { return }
-        let count = entries.count / stride
-        if count <= 24 {
-            // Small blobs (the common case): pairwise comparison beats hashing.
-            var i = 0
-            while i < entries.count {
-                var j = i + stride
-                while j < entries.count {
-                    if entries[i] == entries[j] {
-                        throw FormatError(.corrupt, offset: 0, "duplicate \(what) \"\(entries[i])\"")
-                    }
-                    j += stride
-                }
-                i += stride
-            }
-            return
-        }
-        var seen = Set<RDBString>(minimumCapacity: count)
-        var index = 0
-        while index < entries.count {
-            if !seen.insert(entries[index]).inserted {
-                throw FormatError(.corrupt, offset: 0, "duplicate \(what) \"\(entries[index])\"")
-            }
-            index += stride
+        if let index = BlobEntry.firstDuplicate(entries, stride: stride, in: blob) {
+            let text = BlobEntry.strings([entries[index]], in: blob)[0]
+            throw FormatError(.corrupt, offset: 0, "duplicate \(what) \"\(text)\"")
         }
     }
 
@@ -819,12 +801,12 @@ public struct RDBReader<Source: ByteSource> {
         let (blob, origin) = try readBlob()
         do throws(FormatError) {
             // Empty nodes are skipped, as Redis's loader skips them.
-            let items = version2 ? try Listpack.entries(blob) : try Ziplist.entries(blob)
+            let items = version2 ? try Listpack.scan(blob) : try Ziplist.scan(blob)
             if discarding {
                 discardedElements &+= items.count
                 return
             }
-            for item in items {
+            for item in BlobEntry.strings(items, in: blob) {
                 enqueue(.listItem(item))
             }
         } catch {
@@ -1036,5 +1018,42 @@ public struct RDBReader<Source: ByteSource> {
             throw FormatError(.corrupt, offset: input.offset, "group \"\(FormatError.escape(name))\" has pending entries without a consumer")
         }
         return RDBStreamGroup(name: name, lastID: lastID, entriesRead: entriesRead, pending: pendingEntries, consumers: consumers)
+    }
+}
+
+/// Helpers of the reader that need no generic context.
+enum RDBReaderSupport {
+    static func parseDouble(_ bytes: ByteBuffer) -> Double? {
+        let count = bytes.readableBytes
+        guard count > 0, count < 128 else { return nil }
+        return bytes.withUnsafeReadableBytes { raw -> Double? in
+            // Most scores are small integers: no need for strtod.
+            var integer: Int64 = 0
+            var index = 0
+            let negative = raw[0] == UInt8(ascii: "-")
+            if negative { index = 1 }
+            if count - index > 0 && count - index <= 15 {
+                var allDigits = true
+                while index < count {
+                    let digit = raw[index] &- UInt8(ascii: "0")
+                    guard digit < 10 else {
+                        allDigits = false
+                        break
+                    }
+                    integer = integer &* 10 &+ Int64(digit)
+                    index &+= 1
+                }
+                if allDigits { return Double(negative ? -integer : integer) }
+            }
+            // strtod needs a terminated string: copy to a small stack buffer.
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { text -> Double? in
+                for i in 0..<count { text[i] = CChar(bitPattern: raw[i]) }
+                text[count] = 0
+                var end: UnsafeMutablePointer<CChar>? = nil
+                let value = strtod(text.baseAddress!, &end)
+                guard let end, end == text.baseAddress! + count else { return nil }
+                return value
+            }
+        }
     }
 }

@@ -20,25 +20,29 @@ enum Ziplist {
     ///
     /// - Throws: `.corrupt` with the offset of the failing entry relative to the start of the blob.
     static func entries(_ blob: ByteBuffer) throws(FormatError) -> [RDBString] {
-        let result: Result<[RDBString], FormatError> = blob.withUnsafeReadableBytes { bytes in
-            parse(bytes, blob: blob)
+        BlobEntry.strings(try scan(blob), in: blob)
+    }
+
+    /// Validates the whole blob and returns its entries as positions (no reference counting).
+    static func scan(_ blob: ByteBuffer) throws(FormatError) -> [BlobEntry] {
+        let result: Result<[BlobEntry], FormatError> = blob.withUnsafeReadableBytes { bytes in
+            parse(bytes)
         }
         return try result.get()
     }
 
-    private static func corrupt(_ at: Int, _ detail: String) -> Result<[RDBString], FormatError> {
+    private static func corrupt(_ at: Int, _ detail: String) -> Result<[BlobEntry], FormatError> {
         .failure(FormatError(.corrupt, offset: Int64(at), "ziplist integrity check failed: \(detail)"))
     }
 
-    private static func parse(_ bytes: UnsafeRawBufferPointer, blob: ByteBuffer) -> Result<[RDBString], FormatError> {
+    private static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<[BlobEntry], FormatError> {
         let n = bytes.count
         guard n >= headerSize + 1 else { return corrupt(0, "\(n) bytes is shorter than a ziplist header") }
         let total = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)))
         guard total == n else { return corrupt(0, "header says \(total) bytes, blob has \(n)") }
         let tail = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self)))
         let declared = Int(UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt16.self)))
-        let base = blob.readerIndex
-        var entries: [RDBString] = []
+        var entries: [BlobEntry] = []
         entries.reserveCapacity(declared == 65535 ? min(n / 2, 1024) : min(declared, n))
         var p = headerSize
         let end = n - 1
@@ -66,7 +70,7 @@ enum Ziplist {
             guard p < end else { return corrupt(start, "entry overruns the blob") }
             let e = bytes[p]
             let left = end - p
-            let value: RDBString
+            let value: BlobEntry
             var size: Int  // encoding + data
             if e < 0xC0 {
                 var length: Int
@@ -86,7 +90,7 @@ enum Ziplist {
                 }
                 guard length <= left - header else { return corrupt(start, "string entry overruns the blob") }
                 size = header + length
-                value = .bytes(blob.getSlice(at: base + p + header, length: length)!)
+                value = BlobEntry(offset: p + header, length: length)
             } else {
                 let dataSize: Int
                 switch e {
@@ -101,14 +105,14 @@ enum Ziplist {
                 guard left >= 1 + dataSize else { return corrupt(start, "integer entry overruns the blob") }
                 let d = p + 1
                 switch e {
-                case 0xC0: value = .integer(Int64(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: d, as: Int16.self))))
-                case 0xD0: value = .integer(Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: d, as: Int32.self))))
-                case 0xE0: value = .integer(Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: d, as: Int64.self)))
+                case 0xC0: value = BlobEntry(integer: Int64(Int16(littleEndian: bytes.loadUnaligned(fromByteOffset: d, as: Int16.self))))
+                case 0xD0: value = BlobEntry(integer: Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: d, as: Int32.self))))
+                case 0xE0: value = BlobEntry(integer: Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: d, as: Int64.self)))
                 case 0xF0:
                     let raw = UInt32(bytes[d]) | UInt32(bytes[d + 1]) << 8 | UInt32(bytes[d + 2]) << 16
-                    value = .integer(Int64(Int32(bitPattern: raw << 8) >> 8))
-                case 0xFE: value = .integer(Int64(Int8(bitPattern: bytes[d])))
-                default: value = .integer(Int64(e & 0x0F) - 1)
+                    value = BlobEntry(integer: Int64(Int32(bitPattern: raw << 8) >> 8))
+                case 0xFE: value = BlobEntry(integer: Int64(Int8(bitPattern: bytes[d])))
+                default: value = BlobEntry(integer: Int64(e & 0x0F) - 1)
                 }
                 size = 1 + dataSize
             }

@@ -83,14 +83,17 @@ import Testing
             // Without the checksum most flips reach the decoders instead of the trailer check.
             var options = RDBReadOptions()
             options.verifyChecksum = false
-            var buffer = ByteBuffer()
-            buffer.writeBytes(bytes)
-            do throws(FormatError) {
-                var reader = RDBReader(source: try InputSource.memory(buffer), options: options, chunkSize: 1024)
-                while try reader.next() != nil {}
-            } catch {
+            let slow = countElements(bytes, options: options, chunkSize: 1024)
+            let fast = drainSkipping(bytes, options: options, chunkSize: 1024)
+            switch (slow, fast) {
+            case (.success(let a), .success(let b)):
+                #expect(a == b, "\(name): element counts differ between the event and skip paths")
+            case (.failure(let error), .failure(let other)):
                 errors += 1
                 #expect(error.offset >= 0 && error.offset <= Int64(bytes.count), "\(name): \(error)")
+                #expect(error.code == other.code && error.offset == other.offset, "\(name): \(error) vs \(other)")
+            default:
+                Issue.record("\(name): event path \(slow) but skip path \(fast)")
             }
         }
         #expect(errors > 0, "no flip of \(name) was detected at all")
@@ -105,6 +108,13 @@ import Testing
                 as? [String: [String: Any]])
         let expected = try #require(expectations[name], "\(name) has no expectation")
         let bytes = Array(try Data(contentsOf: directory.appendingPathComponent(name)))
+        // The checker's fast path must find exactly the same error.
+        switch (drain(bytes), drainSkipping(bytes)) {
+        case (.failure(let slow), .failure(let fast)):
+            #expect(slow.code == fast.code && slow.offset == fast.offset && slow.key == fast.key, "\(name): \(slow) vs \(fast)")
+        default:
+            Issue.record("\(name): event path and skipValue() path disagree")
+        }
         switch drain(bytes) {
         case .success:
             Issue.record("\(name) was accepted")

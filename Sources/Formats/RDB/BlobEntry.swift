@@ -1,0 +1,125 @@
+import NIOCore
+
+/// An entry of a validated ziplist or listpack, as a position in its blob: a plain value with no reference
+/// counting, so a checker can validate millions of entries without touching the allocator.
+struct BlobEntry {
+    /// The value of an integer entry.
+    var integer: Int64
+    /// Offset of a string entry's bytes from the start of the blob.
+    var offset: Int32
+    /// Length of a string entry; -1 for an integer entry.
+    var length: Int32
+
+    init(integer: Int64) {
+        self.integer = integer
+        self.offset = 0
+        self.length = -1
+    }
+
+    /// Listpacks are capped at 1 GiB and ziplists at 4 GiB by their own headers; a blob over 2 GiB is refused
+    /// by RDBReadOptions.maxBlobBytes long before, so offsets fit in Int32.
+    init(offset: Int, length: Int) {
+        self.integer = 0
+        self.offset = Int32(truncatingIfNeeded: offset)
+        self.length = Int32(truncatingIfNeeded: length)
+    }
+
+    var isInteger: Bool { length < 0 }
+
+    /// The entries as strings sharing the blob's storage.
+    static func strings(_ entries: [BlobEntry], in blob: ByteBuffer) -> [RDBString] {
+        let base = blob.readerIndex
+        return entries.map { entry in
+            entry.isInteger
+                ? .integer(entry.integer)
+                : .bytes(blob.getSlice(at: base + Int(entry.offset), length: Int(entry.length))!)
+        }
+    }
+
+    /// Finds the first entry (looking at every `stride`-th one) whose text equals an earlier one's.
+    ///
+    /// Integers compare by their decimal text, as Redis's duplicate checks compare values. Hashes of the text
+    /// find candidates; candidates are confirmed byte by byte.
+    static func firstDuplicate(_ entries: [BlobEntry], stride: Int, in blob: ByteBuffer) -> Int? {
+        blob.withUnsafeReadableBytes { bytes -> Int? in
+            let count = (entries.count + stride - 1) / stride
+            if count <= 16 {
+                var i = 0
+                while i < entries.count {
+                    var j = i + stride
+                    while j < entries.count {
+                        if equal(entries[i], entries[j], bytes) { return j }
+                        j += stride
+                    }
+                    i += stride
+                }
+                return nil
+            }
+            var seen = Set<UInt64>(minimumCapacity: count)
+            var index = 0
+            while index < entries.count {
+                if !seen.insert(textHash(entries[index], bytes)).inserted {
+                    var earlier = 0
+                    while earlier < index {
+                        if equal(entries[earlier], entries[index], bytes) { return index }
+                        earlier += stride
+                    }
+                }
+                index += stride
+            }
+            return nil
+        }
+    }
+
+    /// The decimal text of an integer, in a caller-provided 20-byte buffer; returns the start index.
+    private static func decimal(_ value: Int64, into digits: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        var rest = value.magnitude
+        var index = 20
+        repeat {
+            index -= 1
+            digits[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
+            rest /= 10
+        } while rest > 0
+        if value < 0 {
+            index -= 1
+            digits[index] = UInt8(ascii: "-")
+        }
+        return index
+    }
+
+    private static func withText<R>(_ entry: BlobEntry, _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if entry.isInteger {
+            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+                let start = decimal(entry.integer, into: digits)
+                return body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[start..<20])))
+            }
+        }
+        return body(UnsafeRawBufferPointer(rebasing: bytes[Int(entry.offset)..<Int(entry.offset) + Int(entry.length)]))
+    }
+
+    private static func equal(_ a: BlobEntry, _ b: BlobEntry, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        if a.isInteger && b.isInteger { return a.integer == b.integer }
+        return withText(a, bytes) { left in
+            withText(b, bytes) { right in left.elementsEqual(right) }
+        }
+    }
+
+    /// FNV-1a over the entry's text.
+    private static func textHash(_ entry: BlobEntry, _ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        withText(entry, bytes) { text in
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in text {
+                hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            }
+            return hash
+        }
+    }
+
+    /// The entry's value as a score (a sorted set's second field), or nil when it is not a number.
+    static func score(_ entry: BlobEntry, in blob: ByteBuffer) -> Double? {
+        if entry.isInteger { return Double(entry.integer) }
+        let start = blob.readerIndex + Int(entry.offset)
+        guard let text = blob.getSlice(at: start, length: Int(entry.length)) else { return nil }
+        return RDBReaderSupport.parseDouble(text)
+    }
+}
