@@ -92,6 +92,20 @@ public struct RDBKeyHeader: Sendable {
     public var declaredCount: UInt64?
     /// Offset of the first byte of the entry (its first prefix opcode or its type byte).
     public var offset: Int64
+
+    public init(
+        database: Int, key: ByteBuffer, type: RDBType, expireAtMilliseconds: Int64? = nil, lruIdleSeconds: UInt64? = nil,
+        lfuFrequency: UInt8? = nil, declaredCount: UInt64? = nil, offset: Int64 = 0
+    ) {
+        self.database = database
+        self.key = key
+        self.type = type
+        self.expireAtMilliseconds = expireAtMilliseconds
+        self.lruIdleSeconds = lruIdleSeconds
+        self.lfuFrequency = lfuFrequency
+        self.declaredCount = declaredCount
+        self.offset = offset
+    }
 }
 
 /// A stream ID (`ms-seq`).
@@ -144,6 +158,17 @@ public struct RDBStreamMetadata: Sendable, Hashable {
     public var firstID: RDBStreamID?
     public var maxDeletedEntryID: RDBStreamID?
     public var entriesAdded: UInt64?
+
+    public init(
+        length: UInt64, lastID: RDBStreamID, firstID: RDBStreamID? = nil, maxDeletedEntryID: RDBStreamID? = nil,
+        entriesAdded: UInt64? = nil
+    ) {
+        self.length = length
+        self.lastID = lastID
+        self.firstID = firstID
+        self.maxDeletedEntryID = maxDeletedEntryID
+        self.entriesAdded = entriesAdded
+    }
 }
 
 /// A pending entry of a consumer group.
@@ -151,6 +176,12 @@ public struct RDBPendingEntry: Sendable, Hashable {
     public var id: RDBStreamID
     public var deliveryTimeMilliseconds: Int64
     public var deliveryCount: UInt64
+
+    public init(id: RDBStreamID, deliveryTimeMilliseconds: Int64, deliveryCount: UInt64) {
+        self.id = id
+        self.deliveryTimeMilliseconds = deliveryTimeMilliseconds
+        self.deliveryCount = deliveryCount
+    }
 }
 
 /// A consumer of a consumer group.
@@ -161,6 +192,13 @@ public struct RDBStreamConsumer: Sendable, Hashable {
     public var activeTimeMilliseconds: Int64?
     /// IDs of the group's pending entries owned by this consumer.
     public var pending: [RDBStreamID]
+
+    public init(name: ByteBuffer, seenTimeMilliseconds: Int64, activeTimeMilliseconds: Int64? = nil, pending: [RDBStreamID] = []) {
+        self.name = name
+        self.seenTimeMilliseconds = seenTimeMilliseconds
+        self.activeTimeMilliseconds = activeTimeMilliseconds
+        self.pending = pending
+    }
 }
 
 /// A consumer group with its pending entries list and consumers.
@@ -171,6 +209,17 @@ public struct RDBStreamGroup: Sendable, Hashable {
     public var entriesRead: UInt64?
     public var pending: [RDBPendingEntry]
     public var consumers: [RDBStreamConsumer]
+
+    public init(
+        name: ByteBuffer, lastID: RDBStreamID, entriesRead: UInt64? = nil, pending: [RDBPendingEntry] = [],
+        consumers: [RDBStreamConsumer] = []
+    ) {
+        self.name = name
+        self.lastID = lastID
+        self.entriesRead = entriesRead
+        self.pending = pending
+        self.consumers = consumers
+    }
 }
 
 /// One typed datum of a module's serialized value (the module opcode stream, §1.10.7).
@@ -189,6 +238,12 @@ public struct RDBModuleValue: Sendable, Hashable {
     /// MODULE_AUX only: 1 before the keyspace, 2 after.
     public var when: UInt64?
     public var data: [RDBModuleDatum]
+
+    public init(moduleID: UInt64, when: UInt64? = nil, data: [RDBModuleDatum]) {
+        self.moduleID = moduleID
+        self.when = when
+        self.data = data
+    }
 
     /// The module type name encoded in the id (e.g. "ReJSON-RL").
     public var moduleName: String { RDBModuleValue.name(of: moduleID) }

@@ -1,0 +1,230 @@
+import CZlib
+import NIOCore
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Writes a file atomically: into a temporary file in the same directory, then (in ``finish()``) fsync, close,
+/// rename over the destination, fsync the directory. A crash at any moment leaves either the old file or the
+/// new one. Dropped without ``finish()``, or after ``abort()``, the temporary file is removed.
+///
+/// Each failing step is named in the error (Redis's `err_op`): "write", "fsync", "rename", "fsync directory".
+public final class FileSink: ByteSink {
+    /// The destination.
+    public let path: String
+    /// The temporary file being written.
+    public let temporaryPath: String
+    private var descriptor: SystemPackage.FileDescriptor?
+    private var staging: ByteBuffer
+    private var deflater: DeflateStream?
+    private var finished = false
+    /// Bytes handed to the operating system so far (after compression).
+    public private(set) var bytesWritten: Int64 = 0
+
+    static let stagingBytes = 256 * 1024
+
+    /// Creates the temporary file next to `path`; `gzip` compresses what is written.
+    ///
+    /// - Throws: `.io` when the temporary file cannot be created.
+    public init(path: String, gzip: Bool = false) throws(FormatError) {
+        self.path = path
+        let file = FilePath(path)
+        let directory = file.removingLastComponent()
+        let name = file.lastComponent?.string ?? "output"
+        var random = SystemRandomNumberGenerator()
+        let suffix = String(random.next() & 0xFFFF_FFFF, radix: 16)
+        let temporary = directory.appending(".\(name).tmp-\(getpid())-\(suffix)")
+        self.temporaryPath = temporary.string
+        self.staging = ByteBufferAllocator().buffer(capacity: FileSink.stagingBytes)
+        do {
+            self.descriptor = try SystemPackage.FileDescriptor.open(
+                temporary, .writeOnly, options: [.create, .exclusiveCreate, .closeOnExec],
+                permissions: [.ownerReadWrite, .groupRead, .otherRead])
+        } catch {
+            throw FormatError(.io, offset: 0, phase: .io, "create temporary file \(temporary): \(error)", underlying: error)
+        }
+        if gzip {
+            self.deflater = try DeflateStream()
+        }
+    }
+
+    deinit {
+        if !finished { abort() }
+    }
+
+    public func write(_ bytes: ByteBuffer) throws(FormatError) {
+        if let deflater {
+            try deflater.deflate(bytes, into: &staging, finish: false)
+        } else {
+            var bytes = bytes
+            staging.writeBuffer(&bytes)
+        }
+        if staging.readableBytes >= FileSink.stagingBytes {
+            try flushStaging()
+        }
+    }
+
+    private func flushStaging() throws(FormatError) {
+        guard let descriptor, staging.readableBytes > 0 else { return }
+        let failure: Errno? = staging.withUnsafeReadableBytes { bytes -> Errno? in
+            do {
+                _ = try descriptor.writeAll(bytes)
+                return nil
+            } catch {
+                return error as? Errno ?? .ioError
+            }
+        }
+        if let failure {
+            throw FormatError(.io, offset: bytesWritten, phase: .io, "write \(temporaryPath): \(failure)", underlying: failure)
+        }
+        bytesWritten += Int64(staging.readableBytes)
+        staging.clear()
+    }
+
+    /// Flushes, fsyncs, closes, renames over the destination and fsyncs the directory.
+    public func finish() throws(FormatError) {
+        guard !finished, let descriptor else { return }
+        do throws(FormatError) {
+            if let deflater {
+                try deflater.deflate(ByteBuffer(), into: &staging, finish: true)
+            }
+            try flushStaging()
+            guard fsync(descriptor.rawValue) == 0 else {
+                let error = Errno(rawValue: errno)
+                throw FormatError(.io, offset: bytesWritten, phase: .io, "fsync \(temporaryPath): \(error)", underlying: error)
+            }
+            do {
+                try descriptor.close()
+                self.descriptor = nil
+            } catch {
+                throw FormatError(.io, offset: bytesWritten, phase: .io, "close \(temporaryPath): \(error)", underlying: error)
+            }
+            guard rename(temporaryPath, path) == 0 else {
+                let error = Errno(rawValue: errno)
+                throw FormatError(.io, offset: bytesWritten, phase: .io, "rename \(temporaryPath) to \(path): \(error)", underlying: error)
+            }
+            finished = true
+            try FileSink.syncDirectory(of: path)
+        } catch {
+            if !finished { abort() }
+            throw error
+        }
+    }
+
+    /// Closes and removes the temporary file; the destination is untouched.
+    public func abort() {
+        if let descriptor {
+            try? descriptor.close()
+            self.descriptor = nil
+        }
+        if !finished {
+            unlink(temporaryPath)
+            finished = true
+        }
+    }
+
+    /// fsyncs the directory holding `path`, so that a rename in it is durable.
+    public static func syncDirectory(of path: String) throws(FormatError) {
+        let directory = FilePath(path).removingLastComponent()
+        let directoryPath = directory.isEmpty ? "." : directory.string
+        let descriptor = open(directoryPath, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let error = Errno(rawValue: errno)
+            throw FormatError(.io, offset: 0, phase: .io, "open directory \(directoryPath): \(error)", underlying: error)
+        }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else {
+            let error = Errno(rawValue: errno)
+            throw FormatError(.io, offset: 0, phase: .io, "fsync directory \(directoryPath): \(error)", underlying: error)
+        }
+    }
+}
+
+/// Writes to standard output, optionally gzip-compressed.
+public final class StandardOutputSink: ByteSink {
+    private var staging = ByteBufferAllocator().buffer(capacity: FileSink.stagingBytes)
+    private let deflater: DeflateStream?
+
+    public init(gzip: Bool = false) throws(FormatError) {
+        self.deflater = gzip ? try DeflateStream() : nil
+    }
+
+    public func write(_ bytes: ByteBuffer) throws(FormatError) {
+        if let deflater {
+            try deflater.deflate(bytes, into: &staging, finish: false)
+        } else {
+            var bytes = bytes
+            staging.writeBuffer(&bytes)
+        }
+        if staging.readableBytes >= FileSink.stagingBytes { try flush() }
+    }
+
+    private func flush() throws(FormatError) {
+        let failure: Errno? = staging.withUnsafeReadableBytes { bytes -> Errno? in
+            do {
+                _ = try SystemPackage.FileDescriptor.standardOutput.writeAll(bytes)
+                return nil
+            } catch {
+                return error as? Errno ?? .ioError
+            }
+        }
+        staging.clear()
+        if let failure {
+            throw FormatError(.io, offset: 0, phase: .io, "write standard output: \(failure)", underlying: failure)
+        }
+    }
+
+    public func finish() throws(FormatError) {
+        if let deflater { try deflater.deflate(ByteBuffer(), into: &staging, finish: true) }
+        try flush()
+    }
+}
+
+/// Owns a zlib deflate state producing a gzip stream.
+final class DeflateStream {
+    private var stream = z_stream()
+
+    init() throws(FormatError) {
+        let status = czlib_deflate_init2(&stream, 6, 15 + 16)
+        guard status == Z_OK else {
+            throw FormatError(.io, offset: 0, phase: .io, "zlib deflateInit2 failed (\(status))")
+        }
+    }
+
+    deinit {
+        deflateEnd(&stream)
+    }
+
+    /// Compresses `input` (all of it) and appends the output to `output`; `finish` writes the gzip trailer.
+    func deflate(_ input: ByteBuffer, into output: inout ByteBuffer, finish: Bool) throws(FormatError) {
+        var input = input
+        var status: Int32 = Z_OK
+        repeat {
+            var consumed = 0
+            output.reserveCapacity(minimumWritableBytes: 64 * 1024)
+            _ = output.writeWithUnsafeMutableBytes(minimumWritableBytes: 64 * 1024) { target in
+                input.withUnsafeMutableReadableBytes { source in
+                    stream.next_in = source.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_in = UInt32(min(source.count, Int(UInt32.max)))
+                    stream.next_out = target.baseAddress?.assumingMemoryBound(to: Bytef.self)
+                    stream.avail_out = UInt32(min(target.count, Int(UInt32.max)))
+                    let availableOut = stream.avail_out
+                    let availableIn = stream.avail_in
+                    status = CZlib.deflate(&stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                    consumed = Int(availableIn - stream.avail_in)
+                    return Int(availableOut - stream.avail_out)
+                }
+            }
+            input.moveReaderIndex(forwardBy: consumed)
+            if status == Z_STREAM_ERROR {
+                throw FormatError(.io, offset: 0, phase: .io, "zlib deflate failed")
+            }
+        } while input.readableBytes > 0 || (finish && status != Z_STREAM_END)
+    }
+}

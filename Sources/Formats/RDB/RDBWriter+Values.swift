@@ -1,0 +1,338 @@
+// Value encodings of the RDB writer (FORMAT-SPEC §1.10): the mirror of RDBReader.beginValue and decodeBlob.
+
+import NIOCore
+
+extension RDBWriter {
+    /// The type byte a value gets at the target version, with the encoding decision behind it.
+    func typeFor(_ value: RDBValue) -> RDBType {
+        switch value {
+        case .string: return .string
+        case .module: return .module
+        case .stream: return version >= 11 ? .stream3 : version == 10 ? .stream2 : .stream
+        case .list(let items):
+            if version >= 10 { return .listQuicklist2 }
+            if version >= 7 { return .listQuicklist }
+            return items.count <= options.listMaxZiplistEntries
+                && items.allSatisfy { $0.byteCount <= options.listMaxZiplistValue } ? .listZiplist : .listLinked
+        case .set(let members):
+            if members.count <= options.setMaxIntsetEntries, members.allSatisfy({ CanonicalInteger.of($0) != nil }) {
+                return .setIntset
+            }
+            if version >= 11, members.count <= options.setMaxListpackEntries,
+                members.allSatisfy({ $0.byteCount <= options.setMaxListpackValue })
+            {
+                return .setListpack
+            }
+            return .setHashtable
+        case .zset(let members):
+            let compact = members.count <= options.zsetMaxListpackEntries
+                && members.allSatisfy { $0.member.byteCount <= options.zsetMaxListpackValue }
+            if compact { return version >= 10 ? .zsetListpack : .zsetZiplist }
+            return version >= 8 ? .zsetV2 : .zsetV1
+        case .hash(let fields):
+            let compact = fields.count <= options.hashMaxListpackEntries
+                && fields.allSatisfy { $0.field.byteCount <= options.hashMaxListpackValue && $0.value.byteCount <= options.hashMaxListpackValue }
+            if fields.contains(where: { $0.expireAtMilliseconds != nil }) {
+                return compact ? .hashListpackEx : .hashMetadata
+            }
+            if compact { return version >= 10 ? .hashListpack : .hashZiplist }
+            return .hashHashtable
+        }
+    }
+
+    mutating func writeValue(_ value: RDBValue, key: ByteBuffer) throws(FormatError) {
+        let type = typeFor(value)
+        staging.writeInteger(type.rawValue)
+        try writeString(.bytes(key))
+        switch (value, type) {
+        case (.string(let string), _):
+            try writeString(string)
+        case (.module(let module), _):
+            try writeLength(module.moduleID)
+            try writeModuleData(module)
+        case (.list(let items), .listLinked):
+            try writeLength(UInt64(items.count))
+            for item in items { try writeString(item) }
+        case (.list(let items), .listZiplist):
+            var builder = ZiplistBuilder()
+            for item in items { builder.append(item) }
+            try writeBlob(builder.finish())
+        case (.list(let items), .listQuicklist):
+            try writeQuicklist(items, version2: false)
+        case (.list(let items), _):
+            try writeQuicklist(items, version2: true)
+        case (.set(let members), .setIntset):
+            try writeBlob(Intset.build(members.map { CanonicalInteger.of($0)! }))
+        case (.set(let members), .setListpack):
+            var builder = ListpackBuilder()
+            for member in members { builder.append(member) }
+            try writeBlob(builder.finish())
+        case (.set(let members), _):
+            try writeLength(UInt64(members.count))
+            for member in members { try writeString(member) }
+        case (.zset(let members), _):
+            try writeZset(members, type: type)
+        case (.hash(let fields), _):
+            try writeHash(fields, type: type)
+        case (.stream(let stream), _):
+            try writeStream(stream, type: type)
+        }
+    }
+
+    /// Quicklist nodes of at most `listNodeBytes` bytes each (list-max-listpack-size -2), as Redis fills them.
+    private mutating func writeQuicklist(_ items: [RDBString], version2: Bool) throws(FormatError) {
+        var nodes: [ByteBuffer] = []
+        if version2 {
+            var builder = ListpackBuilder()
+            for item in items {
+                var next = builder
+                next.append(item)
+                if builder.count > 0 && next.byteCount > options.listNodeBytes {
+                    nodes.append(builder.finish())
+                    builder = ListpackBuilder()
+                    builder.append(item)
+                } else {
+                    builder = next
+                }
+            }
+            if builder.count > 0 { nodes.append(builder.finish()) }
+        } else {
+            var builder = ZiplistBuilder()
+            for item in items {
+                var next = builder
+                next.append(item)
+                if builder.count > 0 && next.byteCount > options.listNodeBytes {
+                    nodes.append(builder.finish())
+                    builder = ZiplistBuilder()
+                    builder.append(item)
+                } else {
+                    builder = next
+                }
+            }
+            if builder.count > 0 { nodes.append(builder.finish()) }
+        }
+        try writeLength(UInt64(nodes.count))
+        for node in nodes {
+            if version2 { try writeLength(2) }  // QUICKLIST_NODE_CONTAINER_PACKED
+            try writeBlob(node)
+        }
+    }
+
+    private mutating func writeZset(_ members: [RDBScoredMember], type: RDBType) throws(FormatError) {
+        if let bad = members.first(where: { $0.score.isNaN }) {
+            throw FormatError(.corrupt, offset: offset, "sorted set member \"\(bad.member)\" has a NaN score, which Redis cannot hold")
+        }
+        switch type {
+        case .zsetZiplist, .zsetListpack:
+            // Ordered by score, then member bytes (zzlInsert order).
+            let sorted = members.sorted {
+                $0.score != $1.score ? $0.score < $1.score : RDBWriter.lessBytes($0.member.bytes, $1.member.bytes)
+            }
+            if type == .zsetZiplist {
+                var builder = ZiplistBuilder()
+                for member in sorted {
+                    builder.append(member.member)
+                    builder.append(RDBWriter.scoreString(member.score))
+                }
+                try writeBlob(builder.finish())
+            } else {
+                var builder = ListpackBuilder()
+                for member in sorted {
+                    builder.append(member.member)
+                    builder.append(RDBWriter.scoreString(member.score))
+                }
+                try writeBlob(builder.finish())
+            }
+        default:
+            try writeLength(UInt64(members.count))
+            // Redis writes skiplists from the highest score down, so that loading appends at the head.
+            for member in members.reversed() {
+                try writeString(member.member)
+                if type == .zsetV2 {
+                    writeBinaryDouble(member.score)
+                } else {
+                    writeStringDouble(member.score)
+                }
+                try flushIfFull()
+            }
+        }
+    }
+
+    /// A score as a compact-encoding entry: an integer when integral, else the shortest round-trip text.
+    static func scoreString(_ score: Double) -> RDBString {
+        if score == score.rounded(), abs(score) < 1e17, !(score == 0 && score.sign == .minus) {
+            return .integer(Int64(score))
+        }
+        if score.isInfinite { return .bytes(ByteBuffer(string: score > 0 ? "inf" : "-inf")) }
+        return .bytes(ByteBuffer(string: score.description))
+    }
+
+    static func lessBytes(_ a: ByteBuffer, _ b: ByteBuffer) -> Bool {
+        a.readableBytesView.lexicographicallyPrecedes(b.readableBytesView)
+    }
+
+    private mutating func writeHash(_ fields: [RDBHashField], type: RDBType) throws(FormatError) {
+        switch type {
+        case .hashZiplist:
+            var builder = ZiplistBuilder()
+            for field in fields {
+                builder.append(field.field)
+                builder.append(field.value)
+            }
+            try writeBlob(builder.finish())
+        case .hashListpack:
+            var builder = ListpackBuilder()
+            for field in fields {
+                builder.append(field.field)
+                builder.append(field.value)
+            }
+            try writeBlob(builder.finish())
+        case .hashListpackEx:
+            let minimum = fields.compactMap(\.expireAtMilliseconds).min() ?? 0
+            writeMilliseconds(minimum)
+            // Kept ordered by expiry, fields without one last (as t_hash.c keeps the listpack).
+            let ordered = fields.sorted { ($0.expireAtMilliseconds ?? .max) < ($1.expireAtMilliseconds ?? .max) }
+            var builder = ListpackBuilder()
+            for field in ordered {
+                builder.append(field.field)
+                builder.append(field.value)
+                builder.append(integer: field.expireAtMilliseconds ?? 0)
+            }
+            try writeBlob(builder.finish())
+        case .hashMetadata:
+            let minimum = fields.compactMap(\.expireAtMilliseconds).min() ?? 0
+            writeMilliseconds(minimum)
+            try writeLength(UInt64(fields.count))
+            for field in fields {
+                // Field expiry = minimum + ttl - 1; 0 means none.
+                let ttl = field.expireAtMilliseconds.map { UInt64($0 - minimum + 1) } ?? 0
+                try writeLength(ttl)
+                try writeString(field.field)
+                try writeString(field.value)
+            }
+        default:
+            try writeLength(UInt64(fields.count))
+            for field in fields {
+                try writeString(field.field)
+                try writeString(field.value)
+            }
+        }
+    }
+
+    mutating func writeModuleData(_ module: RDBModuleValue) throws(FormatError) {
+        for datum in module.data {
+            switch datum {
+            case .signedInteger(let value):
+                try writeLength(1)
+                try writeLength(value)
+            case .unsignedInteger(let value):
+                try writeLength(2)
+                try writeLength(value)
+            case .float(let bits):
+                try writeLength(3)
+                staging.writeInteger(bits, endianness: .little)
+            case .double(let bits):
+                try writeLength(4)
+                staging.writeInteger(bits, endianness: .little)
+            case .string(let string):
+                try writeLength(5)
+                try writeString(string)
+            }
+        }
+        try writeLength(0)  // RDB_MODULE_OPCODE_EOF
+    }
+
+    // MARK: - Streams
+
+    private mutating func writeRawStreamID(_ id: RDBStreamID) {
+        staging.writeInteger(id.milliseconds, endianness: .big)
+        staging.writeInteger(id.sequence, endianness: .big)
+    }
+
+    private mutating func writeStreamID(_ id: RDBStreamID) throws(FormatError) {
+        try writeLength(id.milliseconds)
+        try writeLength(id.sequence)
+    }
+
+    /// Stream nodes of up to `streamNodeMaxEntries` entries; the master fields are the node's first entry's,
+    /// and entries with the same field names are written with the SAMEFIELDS flag (t_stream.c).
+    private mutating func writeStream(_ stream: RDBStream, type: RDBType) throws(FormatError) {
+        let entries = stream.entries
+        let nodeSize = max(1, options.streamNodeMaxEntries)
+        let nodeCount = (entries.count + nodeSize - 1) / nodeSize
+        try writeLength(UInt64(nodeCount))
+        var start = 0
+        while start < entries.count {
+            let node = entries[start..<min(start + nodeSize, entries.count)]
+            let master = node.first!
+            var key = ByteBufferAllocator().buffer(capacity: 16)
+            key.writeInteger(master.id.milliseconds, endianness: .big)
+            key.writeInteger(master.id.sequence, endianness: .big)
+            try writeRawString(key)
+            var builder = ListpackBuilder()
+            builder.append(integer: Int64(node.count))  // live entries
+            builder.append(integer: 0)  // deleted entries
+            builder.append(integer: Int64(master.fields.count))
+            for pair in master.fields { builder.append(pair.field) }
+            builder.append(integer: 0)  // master entry terminator
+            for entry in node {
+                let sameFields = entry.fields.count == master.fields.count
+                    && zip(entry.fields, master.fields).allSatisfy { $0.field == $1.field }
+                builder.append(integer: sameFields ? 2 : 0)  // STREAM_ITEM_FLAG_SAMEFIELDS
+                builder.append(integer: Int64(bitPattern: entry.id.milliseconds &- master.id.milliseconds))
+                builder.append(integer: Int64(bitPattern: entry.id.sequence &- master.id.sequence))
+                if sameFields {
+                    for pair in entry.fields { builder.append(pair.value) }
+                    builder.append(integer: Int64(3 + entry.fields.count))
+                } else {
+                    builder.append(integer: Int64(entry.fields.count))
+                    for pair in entry.fields {
+                        builder.append(pair.field)
+                        builder.append(pair.value)
+                    }
+                    builder.append(integer: Int64(4 + 2 * entry.fields.count))
+                }
+            }
+            try writeBlob(builder.finish())
+            start += nodeSize
+        }
+        let lastEntryID = entries.last?.id ?? RDBStreamID(milliseconds: 0, sequence: 0)
+        let metadata = stream.metadata
+            ?? RDBStreamMetadata(length: UInt64(entries.count), lastID: lastEntryID, firstID: nil, maxDeletedEntryID: nil, entriesAdded: nil)
+        try writeLength(UInt64(entries.count))
+        try writeStreamID(max(metadata.lastID, lastEntryID))
+        if type != .stream {
+            try writeStreamID(metadata.firstID ?? entries.first?.id ?? RDBStreamID(milliseconds: 0, sequence: 0))
+            try writeStreamID(metadata.maxDeletedEntryID ?? RDBStreamID(milliseconds: 0, sequence: 0))
+            try writeLength(metadata.entriesAdded ?? UInt64(entries.count))
+        }
+        try writeLength(UInt64(stream.groups.count))
+        for group in stream.groups {
+            try writeString(.bytes(group.name))
+            try writeStreamID(group.lastID)
+            if type != .stream {
+                try writeLength(group.entriesRead ?? UInt64.max)  // SCG_INVALID_ENTRIES_READ is -1
+            }
+            try writeLength(UInt64(group.pending.count))
+            for pending in group.pending {
+                writeRawStreamID(pending.id)
+                writeMilliseconds(pending.deliveryTimeMilliseconds)
+                try writeLength(pending.deliveryCount)
+                try flushIfFull()
+            }
+            try writeLength(UInt64(group.consumers.count))
+            for consumer in group.consumers {
+                try writeString(.bytes(consumer.name))
+                writeMilliseconds(consumer.seenTimeMilliseconds)
+                if type == .stream3 {
+                    writeMilliseconds(consumer.activeTimeMilliseconds ?? consumer.seenTimeMilliseconds)
+                }
+                try writeLength(UInt64(consumer.pending.count))
+                for id in consumer.pending {
+                    writeRawStreamID(id)
+                }
+                try flushIfFull()
+            }
+        }
+    }
+}

@@ -1,0 +1,374 @@
+// The RDB writer: the mirror of RDBReader (each read… has its write…), for target versions 6 to 12.
+//
+// Encodings are chosen as the Redis release of that version chooses them (FORMAT-SPEC §1.9), with Redis's
+// default thresholds: compact (ziplist / listpack / intset) under the entry and value-size limits, plain
+// otherwise; quicklist nodes of about 8 KB; integer strings; LZF for strings over 20 bytes when it saves at
+// least 4 bytes; string or binary scores as the version needs. The CRC64 is computed over everything written.
+
+import NIOCore
+
+/// How an ``RDBWriter`` writes.
+public struct RDBWriteOptions: Sendable {
+    /// The RDB version to write: 6 (Redis 2.6/2.8), 7 (3.2), 8 (4.0), 9 (5.0-6.2), 10 (7.0), 11 (7.2, Valkey 8),
+    /// 12 (7.4).
+    public var version = 10
+    /// LZF-compress strings over 20 bytes (`rdbcompression`).
+    public var compression = true
+    /// Write the CRC64 trailer; otherwise eight zero bytes (`rdbchecksum no`).
+    public var checksum = true
+    /// Skip values the version cannot hold (reported in ``RDBWriter/skippedKeys``) instead of failing.
+    public var skipUnsupported = false
+    /// `list-max-listpack-size -2`: quicklist nodes of at most this many bytes.
+    public var listNodeBytes = 8 * 1024
+    /// `hash-max-listpack-entries` (512 built in; redis.conf ships 128) and `hash-max-listpack-value`.
+    public var hashMaxListpackEntries = 128
+    public var hashMaxListpackValue = 64
+    /// `zset-max-listpack-entries`, `zset-max-listpack-value`.
+    public var zsetMaxListpackEntries = 128
+    public var zsetMaxListpackValue = 64
+    /// `set-max-intset-entries`, and (RDB 11+) `set-max-listpack-entries` / `-value`.
+    public var setMaxIntsetEntries = 512
+    public var setMaxListpackEntries = 128
+    public var setMaxListpackValue = 64
+    /// `list-max-ziplist-entries` / `-value` of Redis 2.8 (RDB 6 lists).
+    public var listMaxZiplistEntries = 512
+    public var listMaxZiplistValue = 64
+    /// `stream-node-max-entries`.
+    public var streamNodeMaxEntries = 100
+
+    /// The versions this writer produces.
+    public static let supportedVersions: ClosedRange<Int> = 6...12
+
+    public init() {}
+
+    /// The `redis-ver` AUX value written for a version: the Redis release whose format it is.
+    public static func redisVersion(for version: Int) -> String {
+        switch version {
+        case 7: "3.2.13"
+        case 8: "4.0.14"
+        case 9: "6.2.14"
+        case 10: "7.0.15"
+        case 11: "7.2.4"
+        default: "7.4.0"
+        }
+    }
+}
+
+/// Writes an RDB file to a ``ByteSink``.
+///
+/// ```swift
+/// var writer = RDBWriter(sink: try FileSink(path: "dump.rdb"), options: options)
+/// try writer.writeHeader()
+/// try writer.selectDB(0)
+/// try writer.writeEntry(entry)
+/// try writer.finish()      // EOF, CRC64, then the sink's finish (fsync, rename, fsync directory)
+/// ```
+public struct RDBWriter<Sink: ByteSink> {
+    public private(set) var sink: Sink
+    public let options: RDBWriteOptions
+    /// Keys left out because the version cannot hold them (with `skipUnsupported`).
+    public private(set) var skippedKeys: [(db: Int, key: ByteBuffer, reason: String)] = []
+    /// Keys written so far.
+    public private(set) var keysWritten = 0
+    /// Bytes written so far.
+    public private(set) var offset: Int64 = 0
+
+    var staging = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+    private var crc = CRC64()
+    private var database = 0
+    private var databaseSelected = false
+
+    static var stagingBytes: Int { 64 * 1024 }
+
+    public init(sink: Sink, options: RDBWriteOptions = .init()) {
+        precondition(RDBWriteOptions.supportedVersions.contains(options.version), "RDB version \(options.version) is not supported")
+        self.sink = sink
+        self.options = options
+    }
+
+    var version: Int { options.version }
+
+    // MARK: - Output
+
+    private mutating func flush() throws(FormatError) {
+        guard staging.readableBytes > 0 else { return }
+        staging.withUnsafeReadableBytes { crc.update($0) }
+        offset += Int64(staging.readableBytes)
+        try sink.write(staging)
+        staging = ByteBufferAllocator().buffer(capacity: RDBWriter.stagingBytes)
+    }
+
+    mutating func flushIfFull() throws(FormatError) {
+        if staging.readableBytes >= RDBWriter.stagingBytes { try flush() }
+    }
+
+    // MARK: - Primitives (mirrors of the reader's)
+
+    /// writeLength ↔ readLength: the shortest LEN form; 64-bit lengths need RDB 8.
+    mutating func writeLength(_ value: UInt64) throws(FormatError) {
+        if value < 64 {
+            staging.writeInteger(UInt8(value))
+        } else if value < 16384 {
+            staging.writeInteger(UInt8(0x40 | (value >> 8)))
+            staging.writeInteger(UInt8(value & 0xFF))
+        } else if value <= UInt64(UInt32.max) {
+            staging.writeInteger(UInt8(0x80))
+            staging.writeInteger(UInt32(value), endianness: .big)  // RDB_32BITLEN is network order
+        } else {
+            guard version >= 8 else {
+                throw FormatError(.limitExceeded, offset: offset, "a length of \(value) needs RDB 8 or later")
+            }
+            staging.writeInteger(UInt8(0x81))
+            staging.writeInteger(value, endianness: .big)
+        }
+    }
+
+    /// writeString ↔ readString: integer form when canonical and within 32 bits, LZF when it pays, else raw.
+    mutating func writeString(_ string: RDBString) throws(FormatError) {
+        switch string {
+        case .integer(let value):
+            if !writeIntegerString(value) {
+                try writeRawString(string.bytes)
+            }
+        case .bytes(let bytes):
+            // rdbTryIntegerEncoding: at most 11 characters of canonical decimal.
+            if let value = CanonicalInteger.parse(bytes, maxLength: 11), writeIntegerString(value) {
+                return
+            }
+            try writeRawString(bytes)
+        }
+        try flushIfFull()
+    }
+
+    private mutating func writeIntegerString(_ value: Int64) -> Bool {
+        switch value {
+        case Int64(Int8.min)...Int64(Int8.max):
+            staging.writeInteger(UInt8(0xC0))
+            staging.writeInteger(Int8(value))
+        case Int64(Int16.min)...Int64(Int16.max):
+            staging.writeInteger(UInt8(0xC1))
+            staging.writeInteger(Int16(value), endianness: .little)
+        case Int64(Int32.min)...Int64(Int32.max):
+            staging.writeInteger(UInt8(0xC2))
+            staging.writeInteger(Int32(value), endianness: .little)
+        default:
+            return false
+        }
+        return true
+    }
+
+    mutating func writeRawString(_ bytes: ByteBuffer) throws(FormatError) {
+        let length = bytes.readableBytes
+        // LZF cannot win below 21 bytes; keep it only when it saves at least 4 (rdbSaveLzfStringObject).
+        if options.compression, length > 20, let compressed = LZF.compress(bytes, maximumCount: length - 4) {
+            staging.writeInteger(UInt8(0xC3))
+            try writeLength(UInt64(compressed.readableBytes))
+            try writeLength(UInt64(length))
+            var compressed = compressed
+            staging.writeBuffer(&compressed)
+            return
+        }
+        try writeLength(UInt64(length))
+        if length > RDBWriter.stagingBytes {
+            try flush()
+            bytes.withUnsafeReadableBytes { crc.update($0) }
+            offset += Int64(length)
+            try sink.write(bytes)
+        } else {
+            var bytes = bytes
+            staging.writeBuffer(&bytes)
+        }
+    }
+
+    /// writeStringDouble ↔ readStringDouble (type 3 scores): length byte and text, 253/254/255 for nan/±inf.
+    mutating func writeStringDouble(_ value: Double) {
+        if value.isNaN {
+            staging.writeInteger(UInt8(253))
+        } else if value == .infinity {
+            staging.writeInteger(UInt8(254))
+        } else if value == -.infinity {
+            staging.writeInteger(UInt8(255))
+        } else {
+            let text = RDBWriter.formatScore(value)
+            staging.writeInteger(UInt8(text.utf8.count))
+            staging.writeString(text)
+        }
+    }
+
+    /// The shortest text that reads back as the same double; integral values without ".0" (as Redis prints).
+    static func formatScore(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 {
+            return String(Int64(value))
+        }
+        return value.description
+    }
+
+    mutating func writeBinaryDouble(_ value: Double) {
+        staging.writeInteger(value.bitPattern, endianness: .little)
+    }
+
+    mutating func writeMilliseconds(_ value: Int64) {
+        staging.writeInteger(value, endianness: .little)
+    }
+
+    mutating func writeBlob(_ blob: ByteBuffer) throws(FormatError) {
+        try writeRawString(blob)
+        try flushIfFull()
+    }
+
+    // MARK: - Top level
+
+    /// Writes the magic and (RDB 7+) the AUX fields: `redis-ver`, `redis-bits`, `ctime`, `used-mem`, `aof-base`
+    /// (RDB 10+) unless given, then `aux` in order.
+    public mutating func writeHeader(aux: [(key: String, value: String)] = [], now: Int64? = nil) throws(FormatError) {
+        staging.writeString(RDBHeader(dialect: .redis, version: version).magic)
+        guard version >= 7 else { return }
+        let given = Set(aux.map(\.key))
+        var fields: [(String, String)] = []
+        if !given.contains("redis-ver") { fields.append(("redis-ver", RDBWriteOptions.redisVersion(for: version))) }
+        if !given.contains("redis-bits") { fields.append(("redis-bits", "64")) }
+        if !given.contains("ctime") { fields.append(("ctime", String(now ?? RDBWriter.unixSeconds()))) }
+        if !given.contains("used-mem") { fields.append(("used-mem", "0")) }
+        if version >= 10, !given.contains("aof-base") { fields.append(("aof-base", "0")) }
+        fields += aux.map { ($0.key, $0.value) }
+        for (key, value) in fields {
+            try writeAux(key: .bytes(ByteBuffer(string: key)), value: .bytes(ByteBuffer(string: value)))
+        }
+    }
+
+    static func unixSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
+    }
+
+    /// writeAux ↔ the AUX opcode (RDB 7+; ignored before).
+    public mutating func writeAux(key: RDBString, value: RDBString) throws(FormatError) {
+        guard version >= 7 else { return }
+        staging.writeInteger(RDBOpcode.aux.rawValue)
+        try writeString(key)
+        try writeString(value)
+    }
+
+    /// writeFunction ↔ FUNCTION2 (RDB 10+). Before 10 a function cannot be stored: `.unsupportedType`, or a
+    /// skipped entry reported with the key "(function)" when skipping is allowed.
+    public mutating func writeFunction(_ code: RDBString) throws(FormatError) {
+        guard version >= 10 else {
+            if options.skipUnsupported {
+                skippedKeys.append((database, ByteBuffer(string: "(function library)"), "functions need RDB 10"))
+                return
+            }
+            throw FormatError(.unsupportedType, offset: offset, phase: .readFunctions, "function libraries need RDB 10 or later (target \(version))")
+        }
+        staging.writeInteger(RDBOpcode.function2.rawValue)
+        try writeString(code)
+    }
+
+    /// writeModuleAux ↔ MODULE_AUX (RDB 9+).
+    public mutating func writeModuleAux(_ module: RDBModuleValue) throws(FormatError) {
+        guard version >= 9 else {
+            if options.skipUnsupported {
+                skippedKeys.append((database, ByteBuffer(string: "(module aux \(module.moduleName))"), "module aux data needs RDB 9"))
+                return
+            }
+            throw FormatError(.unsupportedType, offset: offset, phase: .readModuleAux, "module aux data needs RDB 9 or later (target \(version))")
+        }
+        staging.writeInteger(RDBOpcode.moduleAux.rawValue)
+        try writeLength(module.moduleID)
+        try writeLength(2)  // RDB_MODULE_OPCODE_UINT
+        try writeLength(module.when ?? 2)
+        try writeModuleData(module)
+    }
+
+    /// Selects a database (SELECTDB, and RESIZEDB hints from RDB 7).
+    public mutating func selectDB(_ db: Int, keys: UInt64 = 0, expires: UInt64 = 0) throws(FormatError) {
+        staging.writeInteger(RDBOpcode.selectDB.rawValue)
+        try writeLength(UInt64(db))
+        if version >= 7 {
+            staging.writeInteger(RDBOpcode.resizeDB.rawValue)
+            try writeLength(keys)
+            try writeLength(expires)
+        }
+        database = db
+        databaseSelected = true
+    }
+
+    /// Writes the EOF opcode and the CRC64 trailer (RDB 5+), then finishes the sink. Returns the CRC written.
+    @discardableResult
+    public mutating func finish() throws(FormatError) -> UInt64 {
+        staging.writeInteger(RDBOpcode.eof.rawValue)
+        try flush()
+        let value = options.checksum ? crc.value : 0
+        var trailer = ByteBufferAllocator().buffer(capacity: 8)
+        trailer.writeInteger(value, endianness: .little)
+        offset += 8
+        try sink.write(trailer)
+        try sink.finish()
+        return value
+    }
+
+    // MARK: - Keys
+
+    /// Writes one key with its whole value, in the encoding Redis of the target version would choose.
+    ///
+    /// - Returns: false when the key was skipped (the version cannot hold it and `skipUnsupported` is set).
+    /// - Throws: `.unsupportedType` naming the key when the version cannot hold the value (a stream before
+    ///   RDB 9, field expiries before 12, modules before 8); `.corrupt` for values no Redis can hold (NaN
+    ///   scores); `.io` from the sink.
+    @discardableResult
+    public mutating func writeEntry(_ entry: RDBEntry) throws(FormatError) -> Bool {
+        let header = entry.header
+        if !databaseSelected || header.database != database {
+            try selectDB(header.database)
+        }
+        if let reason = unsupportedReason(entry.value) {
+            if options.skipUnsupported {
+                skippedKeys.append((header.database, header.key, reason))
+                return false
+            }
+            throw FormatError(.unsupportedType, offset: offset, phase: .readValue(header.type), key: header.key, "\(reason) (target RDB \(version))")
+        }
+        if let expire = header.expireAtMilliseconds {
+            staging.writeInteger(RDBOpcode.expireTimeMilliseconds.rawValue)
+            writeMilliseconds(expire)
+        }
+        if version >= 9 {
+            if let idle = header.lruIdleSeconds {
+                staging.writeInteger(RDBOpcode.idle.rawValue)
+                try writeLength(idle)
+            }
+            if let frequency = header.lfuFrequency {
+                staging.writeInteger(RDBOpcode.freq.rawValue)
+                staging.writeInteger(frequency)
+            }
+        }
+        do throws(FormatError) {
+            try writeValue(entry.value, key: header.key)
+        } catch {
+            var error = error
+            if error.key == nil { error.key = header.key }
+            throw error
+        }
+        keysWritten += 1
+        try flushIfFull()
+        return true
+    }
+
+    private func unsupportedReason(_ value: RDBValue) -> String? {
+        switch value {
+        case .stream where version < 9: return "streams need RDB 9 or later"
+        case .module where version < 8: return "module values need RDB 8 or later"
+        case .hash(let fields) where version < 12 && fields.contains(where: { $0.expireAtMilliseconds != nil }):
+            return "hash field expiries need RDB 12 or later"
+        default: return nil
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
