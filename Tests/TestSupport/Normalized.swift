@@ -120,3 +120,18 @@ public func writeRDB(
     let skipped = writer.skippedKeys.map { "\($0.db)/\(GroundTruth.hex($0.key))" }
     return (writer.sink.bytes, skipped)
 }
+
+extension RDBValue {
+    /// A type byte of the right kind for a value built in a test (the writer picks the real encoding).
+    public var nominalType: RDBType {
+        switch self {
+        case .string: .string
+        case .list: .listLinked
+        case .set: .setHashtable
+        case .zset: .zsetV2
+        case .hash: .hashHashtable
+        case .stream: .stream3
+        case .module: .module
+        }
+    }
+}

@@ -210,16 +210,7 @@ enum RandomDataset {
                 }
                 value = .stream(stream)
             }
-            let type: RDBType =
-                switch value {
-                case .string: .string
-                case .list: .listLinked
-                case .set: .setHashtable
-                case .zset: .zsetV2
-                case .hash: .hashHashtable
-                case .stream: .stream3
-                case .module: .module
-                }
+            let type = value.nominalType
             entries.append(RDBEntry(header: RDBKeyHeader(database: database, key: key, type: type, expireAtMilliseconds: expire, offset: 0), value: value))
         }
         return entries
