@@ -51,6 +51,25 @@ enum CanonicalInteger {
 
 /// Builds a listpack.
 struct ListpackBuilder {
+    /// The bytes `append(string)` would add, backlen included.
+    static func entrySize(_ string: RDBString) -> Int {
+        var size: Int
+        if let value = CanonicalInteger.of(string) {
+            switch value {
+            case 0...127: size = 1
+            case -4096...4095: size = 2
+            case Int64(Int16.min)...Int64(Int16.max): size = 3
+            case -(1 << 23)...((1 << 23) - 1): size = 4
+            case Int64(Int32.min)...Int64(Int32.max): size = 5
+            default: size = 9
+            }
+        } else {
+            let length = string.byteCount
+            size = length + (length < 64 ? 1 : length < 4096 ? 2 : 5)
+        }
+        return size + Listpack.backlenByteCount(size)
+    }
+
     private(set) var body = ByteBufferAllocator().buffer(capacity: 256)
     private(set) var count = 0
 
@@ -135,6 +154,23 @@ struct ListpackBuilder {
 
 /// Builds a ziplist (RDB 6 to 9), with the RDB 6 integer encodings.
 struct ZiplistBuilder {
+    /// The bytes `append(string)` would add after an entry of `previousEntryBytes` bytes.
+    static func entrySize(_ string: RDBString, previousEntryBytes: Int) -> Int {
+        let prevlen = previousEntryBytes < 254 ? 1 : 5
+        if let value = CanonicalInteger.of(string, maxLength: 31) {
+            switch value {
+            case 0...12: return prevlen + 1
+            case Int64(Int8.min)...Int64(Int8.max): return prevlen + 2
+            case Int64(Int16.min)...Int64(Int16.max): return prevlen + 3
+            case -(1 << 23)...((1 << 23) - 1): return prevlen + 4
+            case Int64(Int32.min)...Int64(Int32.max): return prevlen + 5
+            default: return prevlen + 9
+            }
+        }
+        let length = string.byteCount
+        return prevlen + length + (length <= 63 ? 1 : length <= 16383 ? 2 : 5)
+    }
+
     private(set) var body = ByteBufferAllocator().buffer(capacity: 256)
     private(set) var count = 0
     private var previousSize = 0

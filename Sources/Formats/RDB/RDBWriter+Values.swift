@@ -81,40 +81,25 @@ extension RDBWriter {
 
     /// Quicklist nodes of at most `listNodeBytes` bytes each (list-max-listpack-size -2), as Redis fills them.
     private mutating func writeQuicklist(_ items: [RDBString], version2: Bool) throws(FormatError) {
-        var nodes: [ByteBuffer] = []
-        if version2 {
-            var builder = ListpackBuilder()
-            for item in items {
-                var next = builder
-                next.append(item)
-                if builder.count > 0 && next.byteCount > options.listNodeBytes {
-                    nodes.append(builder.finish())
-                    builder = ListpackBuilder()
-                    builder.append(item)
-                } else {
-                    builder = next
-                }
-            }
-            if builder.count > 0 { nodes.append(builder.finish()) }
-        } else {
-            var builder = ZiplistBuilder()
-            for item in items {
-                var next = builder
-                next.append(item)
-                if builder.count > 0 && next.byteCount > options.listNodeBytes {
-                    nodes.append(builder.finish())
-                    builder = ZiplistBuilder()
-                    builder.append(item)
-                } else {
-                    builder = next
-                }
-            }
-            if builder.count > 0 { nodes.append(builder.finish()) }
+        // Node boundaries first (the count comes first in the file), then the nodes.
+        var sizer = QuicklistNodeSizer(version2: version2, limit: options.listNodeBytes)
+        var starts: [Int] = []
+        for (index, item) in items.enumerated() where sizer.add(item) || index == 0 {
+            starts.append(index)
         }
-        try writeLength(UInt64(nodes.count))
-        for node in nodes {
-            if version2 { try writeLength(2) }  // QUICKLIST_NODE_CONTAINER_PACKED
-            try writeBlob(node)
+        try writeLength(UInt64(starts.count))
+        for (node, start) in starts.enumerated() {
+            let end = node + 1 < starts.count ? starts[node + 1] : items.count
+            if version2 {
+                var builder = ListpackBuilder()
+                for item in items[start..<end] { builder.append(item) }
+                try writeLength(2)  // QUICKLIST_NODE_CONTAINER_PACKED
+                try writeBlob(builder.finish())
+            } else {
+                var builder = ZiplistBuilder()
+                for item in items[start..<end] { builder.append(item) }
+                try writeBlob(builder.finish())
+            }
         }
     }
 
@@ -263,48 +248,59 @@ extension RDBWriter {
         try writeLength(UInt64(nodeCount))
         var start = 0
         while start < entries.count {
-            let node = entries[start..<min(start + nodeSize, entries.count)]
-            let master = node.first!
-            var key = ByteBufferAllocator().buffer(capacity: 16)
-            key.writeInteger(master.id.milliseconds, endianness: .big)
-            key.writeInteger(master.id.sequence, endianness: .big)
-            try writeRawString(key)
-            var builder = ListpackBuilder()
-            builder.append(integer: Int64(node.count))  // live entries
-            builder.append(integer: 0)  // deleted entries
-            builder.append(integer: Int64(master.fields.count))
-            for pair in master.fields { builder.append(pair.field) }
-            builder.append(integer: 0)  // master entry terminator
-            for entry in node {
-                let sameFields = entry.fields.count == master.fields.count
-                    && zip(entry.fields, master.fields).allSatisfy { $0.field == $1.field }
-                builder.append(integer: sameFields ? 2 : 0)  // STREAM_ITEM_FLAG_SAMEFIELDS
-                builder.append(integer: Int64(bitPattern: entry.id.milliseconds &- master.id.milliseconds))
-                builder.append(integer: Int64(bitPattern: entry.id.sequence &- master.id.sequence))
-                if sameFields {
-                    for pair in entry.fields { builder.append(pair.value) }
-                    builder.append(integer: Int64(3 + entry.fields.count))
-                } else {
-                    builder.append(integer: Int64(entry.fields.count))
-                    for pair in entry.fields {
-                        builder.append(pair.field)
-                        builder.append(pair.value)
-                    }
-                    builder.append(integer: Int64(4 + 2 * entry.fields.count))
-                }
-            }
-            try writeBlob(builder.finish())
+            try writeStreamNode(entries[start..<min(start + nodeSize, entries.count)])
             start += nodeSize
         }
-        let lastEntryID = entries.last?.id ?? RDBStreamID(milliseconds: 0, sequence: 0)
-        let metadata = stream.metadata
-            ?? RDBStreamMetadata(length: UInt64(entries.count), lastID: lastEntryID, firstID: nil, maxDeletedEntryID: nil, entriesAdded: nil)
-        try writeLength(UInt64(entries.count))
-        try writeStreamID(max(metadata.lastID, lastEntryID))
+        try writeStreamTail(stream, type: type, entryCount: entries.count, firstEntryID: entries.first?.id, lastEntryID: entries.last?.id)
+    }
+
+    /// One node: its 16-byte key (the master ID) and its listpack.
+    mutating func writeStreamNode<Entries: Collection>(_ node: Entries) throws(FormatError) where Entries.Element == RDBStreamEntry {
+        let master = node.first!
+        var key = ByteBufferAllocator().buffer(capacity: 16)
+        key.writeInteger(master.id.milliseconds, endianness: .big)
+        key.writeInteger(master.id.sequence, endianness: .big)
+        try writeRawString(key)
+        var builder = ListpackBuilder()
+        builder.append(integer: Int64(node.count))  // live entries
+        builder.append(integer: 0)  // deleted entries
+        builder.append(integer: Int64(master.fields.count))
+        for pair in master.fields { builder.append(pair.field) }
+        builder.append(integer: 0)  // master entry terminator
+        for entry in node {
+            let sameFields = entry.fields.count == master.fields.count
+                && zip(entry.fields, master.fields).allSatisfy { $0.field == $1.field }
+            builder.append(integer: sameFields ? 2 : 0)  // STREAM_ITEM_FLAG_SAMEFIELDS
+            builder.append(integer: Int64(bitPattern: entry.id.milliseconds &- master.id.milliseconds))
+            builder.append(integer: Int64(bitPattern: entry.id.sequence &- master.id.sequence))
+            if sameFields {
+                for pair in entry.fields { builder.append(pair.value) }
+                builder.append(integer: Int64(3 + entry.fields.count))
+            } else {
+                builder.append(integer: Int64(entry.fields.count))
+                for pair in entry.fields {
+                    builder.append(pair.field)
+                    builder.append(pair.value)
+                }
+                builder.append(integer: Int64(4 + 2 * entry.fields.count))
+            }
+        }
+        try writeBlob(builder.finish())
+    }
+
+    /// What follows the nodes: length, IDs, (RDB 10+) first/max-deleted IDs and entries added, then the groups.
+    mutating func writeStreamTail(
+        _ stream: RDBStream, type: RDBType, entryCount: Int, firstEntryID: RDBStreamID?, lastEntryID: RDBStreamID?
+    ) throws(FormatError) {
+        let zero = RDBStreamID(milliseconds: 0, sequence: 0)
+        let lastEntry = lastEntryID ?? zero
+        let metadata = stream.metadata ?? RDBStreamMetadata(length: UInt64(entryCount), lastID: lastEntry)
+        try writeLength(UInt64(entryCount))
+        try writeStreamID(max(metadata.lastID, lastEntry))
         if type != .stream {
-            try writeStreamID(metadata.firstID ?? entries.first?.id ?? RDBStreamID(milliseconds: 0, sequence: 0))
-            try writeStreamID(metadata.maxDeletedEntryID ?? RDBStreamID(milliseconds: 0, sequence: 0))
-            try writeLength(metadata.entriesAdded ?? UInt64(entries.count))
+            try writeStreamID(metadata.firstID ?? firstEntryID ?? zero)
+            try writeStreamID(metadata.maxDeletedEntryID ?? zero)
+            try writeLength(metadata.entriesAdded ?? UInt64(entryCount))
         }
         try writeLength(UInt64(stream.groups.count))
         for group in stream.groups {

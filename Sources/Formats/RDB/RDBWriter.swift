@@ -35,6 +35,10 @@ public struct RDBWriteOptions: Sendable {
     public var listMaxZiplistValue = 64
     /// `stream-node-max-entries`.
     public var streamNodeMaxEntries = 100
+    /// A key written element by element (``RDBWriter/beginKey(_:)``) moves to a spool file beyond this many
+    /// elements or bytes, so that memory stays bounded (both far above every compact-encoding threshold).
+    public var spoolElements = 4096
+    public var spoolBytes = 8 * 1024 * 1024
 
     /// The versions this writer produces.
     public static let supportedVersions: ClosedRange<Int> = 6...12
@@ -67,16 +71,18 @@ public struct RDBWriter<Sink: ByteSink> {
     public private(set) var sink: Sink
     public let options: RDBWriteOptions
     /// Keys left out because the version cannot hold them (with `skipUnsupported`).
-    public private(set) var skippedKeys: [(db: Int, key: ByteBuffer, reason: String)] = []
+    public internal(set) var skippedKeys: [(db: Int, key: ByteBuffer, reason: String)] = []
     /// Keys written so far.
-    public private(set) var keysWritten = 0
+    public internal(set) var keysWritten = 0
     /// Bytes written so far.
     public private(set) var offset: Int64 = 0
+    /// The key being written element by element, if any.
+    var assembly: KeyAssembly?
 
     var staging = ByteBufferAllocator().buffer(capacity: 64 * 1024)
     private var crc = CRC64()
-    private var database = 0
-    private var databaseSelected = false
+    var database = 0
+    var databaseSelected = false
 
     static var stagingBytes: Int { 64 * 1024 }
 
@@ -328,6 +334,21 @@ public struct RDBWriter<Sink: ByteSink> {
             }
             throw FormatError(.unsupportedType, offset: offset, phase: .readValue(header.type), key: header.key, "\(reason) (target RDB \(version))")
         }
+        try writeKeyPrefix(header)
+        do throws(FormatError) {
+            try writeValue(entry.value, key: header.key)
+        } catch {
+            var error = error
+            if error.key == nil { error.key = header.key }
+            throw error
+        }
+        keysWritten += 1
+        try flushIfFull()
+        return true
+    }
+
+    /// The opcodes before a key's type: expiry, and (RDB 9+) LRU idle time and LFU counter.
+    mutating func writeKeyPrefix(_ header: RDBKeyHeader) throws(FormatError) {
         if let expire = header.expireAtMilliseconds {
             staging.writeInteger(RDBOpcode.expireTimeMilliseconds.rawValue)
             writeMilliseconds(expire)
@@ -342,16 +363,6 @@ public struct RDBWriter<Sink: ByteSink> {
                 staging.writeInteger(frequency)
             }
         }
-        do throws(FormatError) {
-            try writeValue(entry.value, key: header.key)
-        } catch {
-            var error = error
-            if error.key == nil { error.key = header.key }
-            throw error
-        }
-        keysWritten += 1
-        try flushIfFull()
-        return true
     }
 
     private func unsupportedReason(_ value: RDBValue) -> String? {

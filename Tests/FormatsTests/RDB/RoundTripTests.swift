@@ -216,3 +216,80 @@ enum RandomDataset {
         return entries
     }
 }
+
+/// Writing element by element (beginKey / writeElement / endKey, spooling big values to disk) gives the same
+/// data as writing whole values.
+@Suite struct StreamingWriteTests {
+    static func streamCopy(_ bytes: [UInt8], options: RDBWriteOptions) throws -> (bytes: [UInt8], skipped: Int) {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(bytes)
+        var reader = RDBReader(source: ByteBufferSource(buffer))
+        var writer = RDBWriter(sink: BufferSink(), options: options)
+        try writer.writeHeader(now: 1_700_000_000)
+        while let event = try reader.next() {
+            switch event {
+            case .function(let code): try writer.writeFunction(code)
+            case .moduleAux(let module): try writer.writeModuleAux(module)
+            case .beginKey(let header): try writer.beginKey(header)
+            case .element(let element): try writer.writeElement(element)
+            case .endKey: try writer.endKey()
+            default: break
+            }
+        }
+        try writer.finish()
+        return (writer.sink.bytes, writer.skippedKeys.count)
+    }
+
+    @Test(arguments: RoundTripTests.fixtures)
+    func streamedCopyEqualsWholeValueCopy(_ name: String) throws {
+        let original = try RoundTripTests.bytes(name)
+        let (info, entries) = try readAll(original)
+        for version in [6, 8, 9, 10, 12] {
+            for spool in [false, true] {
+                var options = RDBWriteOptions()
+                options.version = version
+                options.skipUnsupported = true
+                if spool {
+                    // Force every collection of more than 2 elements through the spool file.
+                    options.spoolElements = 2
+                    options.spoolBytes = 64
+                }
+                let (streamed, _) = try Self.streamCopy(original, options: options)
+                let (whole, _) = try writeRDB(entries, functions: info.functions, moduleAux: info.moduleAux, options: options)
+                let scope = NormalizedDataset.Scope(streamMetadata: version >= 10 && info.header!.version >= 10)
+                let a = try normalized(streamed, scope: scope)
+                let b = try normalized(whole, scope: scope)
+                let difference = a.difference(from: b)
+                #expect(difference.isEmpty, "\(name) v\(version) spool \(spool):\n\(difference)")
+                #expect(a.keys.count == b.keys.count)
+            }
+        }
+    }
+
+    /// A list far larger than the spool threshold keeps its order and splits into ~8 KB nodes.
+    @Test func bigListThroughTheSpool() throws {
+        var options = RDBWriteOptions()
+        options.spoolElements = 1000
+        var writer = RDBWriter(sink: BufferSink(), options: options)
+        try writer.writeHeader()
+        try writer.beginKey(RDBKeyHeader(database: 0, key: ByteBuffer(string: "big"), type: .listQuicklist2))
+        for index in 0..<50_000 {
+            try writer.writeElement(.listItem(index % 3 == 0 ? .integer(Int64(index)) : .bytes(ByteBuffer(string: "item-\(index)"))))
+        }
+        try writer.endKey()
+        try writer.finish()
+        var buffer = ByteBuffer()
+        buffer.writeBytes(writer.sink.bytes)
+        var reader = RDBReader(source: ByteBufferSource(buffer))
+        var info = RDBFileInfo()
+        let entry = try #require(try reader.nextEntry(info: &info))
+        guard case .list(let items) = entry.value else {
+            Issue.record("not a list")
+            return
+        }
+        #expect(items.count == 50_000)
+        #expect(items[3] == .bytes(ByteBuffer(string: "3")) && items[4] == .bytes(ByteBuffer(string: "item-4")))
+        #expect(items.last == .bytes(ByteBuffer(string: "item-49999")))
+        #expect(entry.header.type == .listQuicklist2)
+    }
+}
