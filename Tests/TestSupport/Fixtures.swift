@@ -85,23 +85,11 @@ public func drain(_ bytes: [UInt8], chunkSize: Int = 64 * 1024) -> Result<Int, F
 public func drainSkipping(_ bytes: [UInt8], options: RDBReadOptions = .init(), chunkSize: Int = 64 * 1024)
     -> Result<Int, FormatError>
 {
-    var buffer = ByteBuffer()
-    buffer.writeBytes(bytes)
-    do throws(FormatError) {
-        var reader = RDBReader(source: try InputSource.memory(buffer), options: options, chunkSize: chunkSize)
-        var elements = 0
-        while let event = try reader.next() {
-            if case .beginKey = event { elements += try reader.skipValue() }
-        }
-        _ = try reader.readTrailingBytes()
-        return .success(elements)
-    } catch {
-        return .failure(error)
-    }
+    countElements(bytes, options: options, chunkSize: chunkSize, skipping: true)
 }
 
-/// Reads everything through the event path, counting elements.
-public func countElements(_ bytes: [UInt8], options: RDBReadOptions = .init(), chunkSize: Int = 64 * 1024)
+/// Reads everything, counting elements through the event path (or `skipValue()` when `skipping`).
+public func countElements(_ bytes: [UInt8], options: RDBReadOptions = .init(), chunkSize: Int = 64 * 1024, skipping: Bool = false)
     -> Result<Int, FormatError>
 {
     var buffer = ByteBuffer()
@@ -110,7 +98,11 @@ public func countElements(_ bytes: [UInt8], options: RDBReadOptions = .init(), c
         var reader = RDBReader(source: try InputSource.memory(buffer), options: options, chunkSize: chunkSize)
         var elements = 0
         while let event = try reader.next() {
-            if case .element = event { elements += 1 }
+            switch event {
+            case .beginKey where skipping: elements += try reader.skipValue()
+            case .element: elements += 1
+            default: break
+            }
         }
         _ = try reader.readTrailingBytes()
         return .success(elements)

@@ -72,16 +72,12 @@ public final class FileSink: ByteSink {
 
     private func flushStaging() throws(FormatError) {
         guard let descriptor, staging.readableBytes > 0 else { return }
-        let failure: Errno? = staging.withUnsafeReadableBytes { bytes -> Errno? in
-            do {
-                _ = try descriptor.writeAll(bytes)
-                return nil
-            } catch {
-                return error as? Errno ?? .ioError
-            }
-        }
-        if let failure {
-            throw FormatError(.io, offset: bytesWritten, phase: .io, "write \(temporaryPath): \(failure)", underlying: failure)
+        do throws(FormatError) {
+            try descriptor.writeAll(staging, naming: temporaryPath)
+        } catch {
+            var error = error
+            error.offset = bytesWritten
+            throw error
         }
         bytesWritten += Int64(staging.readableBytes)
         staging.clear()
@@ -166,18 +162,8 @@ public final class StandardOutputSink: ByteSink {
     }
 
     private func flush() throws(FormatError) {
-        let failure: Errno? = staging.withUnsafeReadableBytes { bytes -> Errno? in
-            do {
-                _ = try SystemPackage.FileDescriptor.standardOutput.writeAll(bytes)
-                return nil
-            } catch {
-                return error as? Errno ?? .ioError
-            }
-        }
-        staging.clear()
-        if let failure {
-            throw FormatError(.io, offset: 0, phase: .io, "write standard output: \(failure)", underlying: failure)
-        }
+        defer { staging.clear() }
+        try SystemPackage.FileDescriptor.standardOutput.writeAll(staging, naming: "standard output")
     }
 
     public func finish() throws(FormatError) {
@@ -226,5 +212,24 @@ final class DeflateStream {
                 throw FormatError(.io, offset: 0, phase: .io, "zlib deflate failed")
             }
         } while input.readableBytes > 0 || (finish && status != Z_STREAM_END)
+    }
+}
+
+extension SystemPackage.FileDescriptor {
+    /// Writes every readable byte of `buffer`, retrying partial writes and EINTR.
+    ///
+    /// - Throws: `.io` naming `what` and the system error (ENOSPC, EIO…).
+    func writeAll(_ buffer: ByteBuffer, naming what: String) throws(FormatError) {
+        let failure: Errno? = buffer.withUnsafeReadableBytes { bytes -> Errno? in
+            do {
+                _ = try self.writeAll(bytes)
+                return nil
+            } catch {
+                return error as? Errno ?? .ioError
+            }
+        }
+        if let failure {
+            throw FormatError(.io, offset: 0, phase: .io, "write \(what): \(failure)", underlying: failure)
+        }
     }
 }

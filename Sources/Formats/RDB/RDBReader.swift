@@ -106,15 +106,7 @@ public struct RDBReader<Source: ByteSource> {
     ///   `.unsupportedType` for unknown magic, versions and type bytes, `.checksumMismatch`, `.limitExceeded`,
     ///   `.io`. After an error the reader rethrows it on every call.
     public mutating func next() throws(FormatError) -> RDBEvent? {
-        if pendingIndex < pending.count {
-            let event = pending[pendingIndex]
-            pendingIndex += 1
-            if pendingIndex == pending.count {
-                pending.removeAll(keepingCapacity: pending.capacity <= 4096)
-                pendingIndex = 0
-            }
-            return event
-        }
+        if let event = popPending() { return event }
         if hasFailed, let failure { throw failure }
         do throws(FormatError) {
             return try step()

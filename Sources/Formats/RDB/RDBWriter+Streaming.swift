@@ -96,18 +96,8 @@ final class ElementSpool {
     }
 
     private func flush() throws(FormatError) {
-        let failure: Errno? = staging.withUnsafeReadableBytes { bytes -> Errno? in
-            do {
-                _ = try descriptor.writeAll(bytes)
-                return nil
-            } catch {
-                return error as? Errno ?? .ioError
-            }
-        }
+        try descriptor.writeAll(staging, naming: "spool file")
         staging.clear()
-        if let failure {
-            throw FormatError(.io, offset: 0, phase: .io, "write spool file: \(failure)", underlying: failure)
-        }
     }
 
     /// Reads every element back, in order, as elements of the given kind.
@@ -262,13 +252,7 @@ extension RDBWriter {
         var reason: String? = nil
         if kind == .stream && version < 9 { reason = "streams need RDB 9 or later" }
         if kind == .hash && assembly.minimumFieldExpire != nil && version < 12 { reason = "hash field expiries need RDB 12 or later" }
-        if let reason {
-            if options.skipUnsupported {
-                skippedKeys.append((header.database, header.key, reason))
-                return false
-            }
-            throw FormatError(.unsupportedType, offset: offset, phase: .readValue(header.type), key: header.key, "\(reason) (target RDB \(version))")
-        }
+        guard try admit(header, unsupportedReason: reason) else { return false }
         if !databaseSelected || header.database != database {
             try selectDB(header.database)
         }

@@ -327,13 +327,7 @@ public struct RDBWriter<Sink: ByteSink> {
         if !databaseSelected || header.database != database {
             try selectDB(header.database)
         }
-        if let reason = unsupportedReason(entry.value) {
-            if options.skipUnsupported {
-                skippedKeys.append((header.database, header.key, reason))
-                return false
-            }
-            throw FormatError(.unsupportedType, offset: offset, phase: .readValue(header.type), key: header.key, "\(reason) (target RDB \(version))")
-        }
+        guard try admit(header, unsupportedReason: unsupportedReason(entry.value)) else { return false }
         try writeKeyPrefix(header)
         do throws(FormatError) {
             try writeValue(entry.value, key: header.key)
@@ -345,6 +339,18 @@ public struct RDBWriter<Sink: ByteSink> {
         keysWritten += 1
         try flushIfFull()
         return true
+    }
+
+    /// Decides whether a key the version cannot hold (`unsupportedReason` set) is skipped (false, reported in
+    /// `skippedKeys`) or an error naming the key; true when the key can be written.
+    mutating func admit(_ header: RDBKeyHeader, unsupportedReason reason: String?) throws(FormatError) -> Bool {
+        guard let reason else { return true }
+        if options.skipUnsupported {
+            skippedKeys.append((header.database, header.key, reason))
+            return false
+        }
+        throw FormatError(
+            .unsupportedType, offset: offset, phase: .readValue(header.type), key: header.key, "\(reason) (target RDB \(version))")
     }
 
     /// The opcodes before a key's type: expiry, and (RDB 9+) LRU idle time and LFU counter.
