@@ -17,6 +17,7 @@ let package = Package(
     products: [
         .library(name: "Formats", targets: ["Formats"]),
         .executable(name: "redis-check-dump", targets: ["CheckDump"]),
+        .executable(name: "redis-convert", targets: ["Convert"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
@@ -44,10 +45,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ToolSupport",
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "CheckDump",
             dependencies: [
                 "Formats",
+                "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -62,6 +68,16 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "Convert",
+            dependencies: [
+                "Formats",
+                "ToolSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FormatsTests",
             dependencies: [
@@ -73,7 +89,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ToolsTests",
-            dependencies: ["CheckDump", "TestSupport", "Formats"],
+            dependencies: [
+                "CheckDump", "Convert", "TestSupport", "Formats",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Formats
+import ToolSupport
 import NIOCore
 
 #if canImport(Glibc)
@@ -53,13 +54,13 @@ struct CheckDump: ParsableCommand {
             defer { source.close() }
             var progress = ProgressBar(totalBytes: source.knownSize, enabled: !noProgress)
             var reader = RDBReader(source: source, options: options)
-            var eventsSinceProgress = 0
+            var nextProgressOffset: Int64 = 0
             while let event = try reader.next() {
-                eventsSinceProgress &+= 1
                 report.salvageOffset = reader.lastCompleteOffset
                 report.keysBeforeError = reader.completeKeys
-                if eventsSinceProgress >= 4096 {
-                    eventsSinceProgress = 0
+                // Every MiB of input (however few keys that is), the bar gets a look; it redraws at most 10 times a second.
+                if reader.offset >= nextProgressOffset {
+                    nextProgressOffset = reader.offset + 1 << 20
                     progress.update(reader.offset)
                 }
                 switch event {

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import NIOCore
 import TestSupport
 import Testing
 
@@ -210,5 +211,40 @@ struct LiveServerFixtureTests {
             #expect(try GroundTruth.check(rdb: rdb, json: json, name: name) > 0)
         }
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// The progress bar appears on a terminal (a pseudo-terminal made by `script`) for a large input, and never
+/// when standard error is not a terminal.
+@Suite(.enabled(if: which("script") != nil || Paths.isCI, "util-linux `script` is not installed"))
+struct ProgressBarTests {
+    @Test func progressBarOnATerminalOnly() throws {
+        let script = try #require(which("script"), "script (util-linux) missing")
+        let tool = try #require(CheckDumpToolTests.tool)
+        // A 72 MiB dump: 18 incompressible 4 MiB strings.
+        let directory = try RedisServer.temporaryDirectory("progress")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("big.rdb").path
+        var options = RDBWriteOptions()
+        options.compression = false
+        var writer = RDBWriter(sink: try FileSink(path: path), options: options)
+        try writer.writeHeader()
+        var generator = SplitMix64(seed: 3)
+        var chunk = ByteBuffer()
+        for _ in 0..<(512 * 1024) { chunk.writeInteger(generator.next()) }
+        for index in 0..<18 {
+            try writer.writeEntry(
+                RDBEntry(header: RDBKeyHeader(database: 0, key: ByteBuffer(string: "big\(index)"), type: .string), value: .string(.bytes(chunk))))
+        }
+        try writer.finish()
+        let typescript = directory.appendingPathComponent("typescript").path
+        let terminal = try run(script, ["-qfec", "'\(tool)' '\(path)' > /dev/null", typescript])
+        #expect(terminal.status == 0, "\(terminal.standardError)")
+        let screen = (try? String(contentsOfFile: typescript, encoding: .utf8)) ?? ""
+        #expect(screen.contains("%") && screen.contains("MB/s"), "no progress bar: \(screen.suffix(300))")
+        let plain = try run(tool, [path])
+        #expect(plain.status == 0)
+        #expect(!plain.standardError.contains("MB/s"))
+        #expect(plain.standardOutput.contains("[info] 18 keys read"))
     }
 }

@@ -6,8 +6,8 @@ import NIOCore
 
 /// The canonical-integer test Redis applies before storing a string as an integer (`string2ll`): an optional
 /// '-', no leading zeros (but "0"), no '+', no spaces, fits Int64, and not "-0".
-enum CanonicalInteger {
-    static func parse(_ bytes: ByteBuffer, maxLength: Int = 20) -> Int64? {
+package enum CanonicalInteger {
+    package static func parse(_ bytes: ByteBuffer, maxLength: Int = 20) -> Int64? {
         let count = bytes.readableBytes
         guard count > 0, count <= maxLength else { return nil }
         return bytes.withUnsafeReadableBytes { raw -> Int64? in
@@ -41,7 +41,7 @@ enum CanonicalInteger {
     }
 
     /// The integer a string holds for compact encodings, or nil to store it as a string.
-    static func of(_ string: RDBString, maxLength: Int = 20) -> Int64? {
+    package static func of(_ string: RDBString, maxLength: Int = 20) -> Int64? {
         switch string {
         case .integer(let value): value
         case .bytes(let bytes): parse(bytes, maxLength: maxLength)
@@ -50,22 +50,25 @@ enum CanonicalInteger {
 }
 
 /// Builds a listpack.
-struct ListpackBuilder {
+package struct ListpackBuilder {
     /// The bytes `append(string)` would add, backlen included.
-    static func entrySize(_ string: RDBString) -> Int {
-        var size: Int
-        if let value = CanonicalInteger.of(string) {
-            switch value {
-            case 0...127: size = 1
-            case -4096...4095: size = 2
-            case Int64(Int16.min)...Int64(Int16.max): size = 3
-            case -(1 << 23)...((1 << 23) - 1): size = 4
-            case Int64(Int32.min)...Int64(Int32.max): size = 5
-            default: size = 9
-            }
-        } else {
-            let length = string.byteCount
-            size = length + (length < 64 ? 1 : length < 4096 ? 2 : 5)
+    package static func entrySize(_ string: RDBString) -> Int {
+        if let value = CanonicalInteger.of(string) { return entrySize(integer: value) }
+        let length = string.byteCount
+        let size = length + (length < 64 ? 1 : length < 4096 ? 2 : 5)
+        return size + Listpack.backlenByteCount(size)
+    }
+
+    /// The bytes `append(integer:)` would add, backlen included.
+    package static func entrySize(integer value: Int64) -> Int {
+        let size: Int
+        switch value {
+        case 0...127: size = 1
+        case -4096...4095: size = 2
+        case Int64(Int16.min)...Int64(Int16.max): size = 3
+        case -(1 << 23)...((1 << 23) - 1): size = 4
+        case Int64(Int32.min)...Int64(Int32.max): size = 5
+        default: size = 9
         }
         return size + Listpack.backlenByteCount(size)
     }

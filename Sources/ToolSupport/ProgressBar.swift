@@ -7,16 +7,17 @@ import Darwin
 #endif
 
 /// A one-line progress bar on standard error, shown only on a terminal and for inputs of 64 MiB or more.
-struct ProgressBar {
+/// Shared by the command-line tools.
+public struct ProgressBar {
     private let totalBytes: Int64?
     private let enabled: Bool
     private var lastDraw: Double = 0
     private let started: Double
     private var drawn = false
 
-    static let minimumBytes: Int64 = 64 * 1024 * 1024
+    public static let minimumBytes: Int64 = 64 * 1024 * 1024
 
-    init(totalBytes: Int64?, enabled: Bool) {
+    public init(totalBytes: Int64?, enabled: Bool) {
         self.totalBytes = totalBytes
         self.enabled = enabled && isatty(STDERR_FILENO) == 1 && (totalBytes ?? Int64.max) >= ProgressBar.minimumBytes
         self.started = ProgressBar.now()
@@ -28,7 +29,7 @@ struct ProgressBar {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
-    mutating func update(_ offset: Int64) {
+    public mutating func update(_ offset: Int64) {
         guard enabled else { return }
         let now = ProgressBar.now()
         guard now - lastDraw >= 0.1 else { return }
@@ -48,14 +49,15 @@ struct ProgressBar {
         drawn = true
     }
 
-    mutating func finish() {
+    public mutating func finish() {
         guard drawn else { return }
         writeStandardError("\r" + String(repeating: " ", count: 60) + "\r")
         drawn = false
     }
 }
 
-func writeStandardError(_ text: String) {
+/// Writes text to standard error, unbuffered.
+public func writeStandardError(_ text: String) {
     var text = text
     text.withUTF8 { bytes in
         _ = write(STDERR_FILENO, bytes.baseAddress, bytes.count)

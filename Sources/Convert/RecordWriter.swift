@@ -1,0 +1,14 @@
+import Formats
+
+/// One output format: receives the input's metadata, then each key, then what the input gave after its keys.
+protocol RecordWriter {
+    /// Called once, before the first key (or at the end for an input without keys), with everything the input
+    /// said before its first key.
+    mutating func begin(_ info: RDBFileInfo) throws(FormatError)
+    mutating func write(_ entry: RDBEntry) throws(FormatError)
+    /// Writes what is left and finishes the output; `trailing` is the metadata that came after the first key
+    /// (in Redis's files: MODULE_AUX records saved "after the keyspace").
+    mutating func finish(trailing: RDBFileInfo) throws(FormatError)
+    /// After an error: discards a partly written output file.
+    func abort()
+}
