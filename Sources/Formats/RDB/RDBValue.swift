@@ -86,9 +86,9 @@ public struct RDBKeyHeader: Sendable {
     public var lruIdleSeconds: UInt64?
     /// LFU counter (FREQ opcode, RDB 9, LFU servers).
     public var lfuFrequency: UInt8?
-    /// The element count the file declares up front, when the encoding has one (plain collections, quicklist
-    /// node count for lists, listpack node count for streams); nil for blob encodings, whose count is only
-    /// known after validation.
+    /// The element count the file declares before the elements: 1 for strings, the count of plain collections
+    /// (types 1-5, 24, Valkey 22). Nil for blob encodings (known only after validation) and for quicklists
+    /// and streams, whose files count nodes, not elements.
     public var declaredCount: UInt64?
     /// Offset of the first byte of the entry (its first prefix opcode or its type byte).
     public var offset: Int64
