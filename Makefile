@@ -7,7 +7,7 @@
 SWIFT ?= swift
 PREFIX ?= /usr/local
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
-APT_PACKAGES := pkg-config liblzf-dev zlib1g-dev redis-server redis-tools gzip
+APT_PACKAGES := pkg-config liblzf-dev zlib1g-dev redis-server redis-tools gzip time bsdutils
 SAMPLE ?= Fixtures/rdb/redis-7.0-encodings.rdb
 
 .PHONY: deps build test run bench install clean

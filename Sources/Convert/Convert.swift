@@ -150,6 +150,9 @@ struct Convert: ParsableCommand {
         defer { progress.finish() }
         do throws(FormatError) {
             switch kind {
+            case .rdb where writer.streamsElements:
+                var entries = RDBEntrySource(source: source)
+                try Convert.stream(&entries, into: &writer, filter: filter, progress: &progress)
             case .rdb:
                 var entries = RDBEntrySource(source: source)
                 try Convert.pump(&entries, into: &writer, filter: filter, progress: &progress)
@@ -160,6 +163,27 @@ struct Convert: ParsableCommand {
         } catch {
             writer.abort()
             throw error
+        }
+    }
+
+    /// Moves every accepted key from an RDB to a streaming writer, element by element (bounded memory).
+    private static func stream<Source: ByteSource, Writer: RecordWriter>(
+        _ source: inout RDBEntrySource<Source>, into writer: inout Writer, filter: KeyFilter, progress: inout ProgressBar
+    ) throws(FormatError) {
+        var before: RDBFileInfo? = nil
+        while try source.stream(acceptedBy: filter, into: &writer, begin: { info, writer throws(FormatError) in
+            if before == nil {
+                before = info
+                try writer.begin(info)
+            }
+        }) {
+            progress.update(source.offset)
+        }
+        if let before {
+            try writer.finish(trailing: source.info.since(before))
+        } else {
+            try writer.begin(source.info)
+            try writer.finish(trailing: RDBFileInfo())
         }
     }
 

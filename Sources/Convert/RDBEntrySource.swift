@@ -15,17 +15,66 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
 
     var offset: Int64 { reader.offset }
 
+    /// Moves the next accepted key straight into a streaming writer, element by element; returns false at the
+    /// end of the input. `begin` runs before the first key reaches the writer.
+    mutating func stream<Writer: RecordWriter>(
+        acceptedBy filter: KeyFilter, into writer: inout Writer, begin: (RDBFileInfo, inout Writer) throws(FormatError) -> Void
+    ) throws(FormatError) -> Bool {
+        guard !ended else { return false }
+        var inKey = false
+        while let event = try reader.next() {
+            switch event {
+            case .beginKey(let keyHeader):
+                if filter.accepts(keyHeader) {
+                    try begin(info, &writer)
+                    try writer.beginKey(keyHeader)
+                    inKey = true
+                } else {
+                    _ = try reader.skipValue()
+                }
+            case .element(let element):
+                try writer.writeElement(element)
+            case .endKey:
+                guard inKey else { continue }
+                try writer.endKey()
+                return true
+            default:
+                if try record(event) { return false }
+            }
+        }
+        ended = true
+        return false
+    }
+
+    /// Keeps what a non-key event says; true at the end of the RDB.
+    private mutating func record(_ event: RDBEvent) throws(FormatError) -> Bool {
+        switch event {
+        case .header(let fileHeader): info.header = fileHeader
+        case .aux(let key, let value): info.aux.append((key, value))
+        case .function(let code): info.functions.append(code)
+        case .moduleAux(let module): info.moduleAux.append(module)
+        case .end(let status):
+            info.checksum = status
+            ended = true
+            // Reads to the end of the input: for gzip this verifies the gzip trailer.
+            let trailing = try reader.readTrailingBytes()
+            if trailing > 0 {
+                // Redis ignores them too; in an AOF with an RDB preamble they are the commands that follow.
+                writeStandardError(
+                    "redis-convert: ignored \(trailing) bytes after the end of the RDB (an AOF tail is not converted)\n")
+            }
+            return true
+        default: break
+        }
+        return false
+    }
+
     mutating func next(accepting filter: KeyFilter) throws(FormatError) -> RDBEntry? {
         guard !ended else { return nil }
         var header: RDBKeyHeader? = nil
         var builder = ValueBuilder()
         while let event = try reader.next() {
             switch event {
-            case .header(let fileHeader): info.header = fileHeader
-            case .aux(let key, let value): info.aux.append((key, value))
-            case .function(let code): info.functions.append(code)
-            case .moduleAux(let module): info.moduleAux.append(module)
-            case .selectDB, .resizeHint, .slotInfo: break
             case .beginKey(let keyHeader):
                 if filter.accepts(keyHeader) {
                     header = keyHeader
@@ -38,19 +87,8 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
             case .endKey:
                 guard let header else { continue }
                 return RDBEntry(header: header, value: builder.value(of: header.type.kind))
-            case .end(let status):
-                info.checksum = status
-                ended = true
-                // Reads to the end of the input: for gzip this verifies the gzip trailer.
-                let trailing = try reader.readTrailingBytes()
-                if trailing > 0 {
-                    // Redis ignores them too; in an AOF with an RDB preamble they are the commands that follow.
-                    writeStandardError(
-                        "redis-convert: ignored \(trailing) bytes after the end of the RDB"
-                            + " (an AOF tail is not converted)\n"
-                    )
-                }
-                return nil
+            default:
+                if try record(event) { return nil }
             }
         }
         ended = true

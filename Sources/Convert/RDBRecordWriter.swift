@@ -46,6 +46,26 @@ struct RDBRecordWriter: RecordWriter {
 
     func abort() { writer.sink.abort() }
 
+    // Keys pass through element by element: the writer spools big values to disk, so memory stays bounded.
+    var streamsElements: Bool { true }
+
+    mutating func beginKey(_ header: RDBKeyHeader) throws(FormatError) {
+        if database != header.database {
+            try writer.selectDB(header.database)
+            database = header.database
+        }
+        try writer.beginKey(header)
+    }
+
+    mutating func writeElement(_ element: RDBElement) throws(FormatError) {
+        try writer.writeElement(element)
+    }
+
+    mutating func endKey() throws(FormatError) {
+        try writer.endKey()
+        reportSkipped()
+    }
+
     private mutating func writeMetadata(_ info: RDBFileInfo, atEnd: Bool) throws(FormatError) {
         for (name, value) in info.aux
         where !RDBRecordWriter.producerAuxFields.contains(String(decoding: name.bytes.readableBytesView, as: UTF8.self))

@@ -11,4 +11,18 @@ protocol RecordWriter {
     mutating func finish(trailing: RDBFileInfo) throws(FormatError)
     /// After an error: discards a partly written output file.
     func abort()
+
+    /// True when the writer can take a key element by element (``beginKey(_:)``, ``writeElement(_:)``,
+    /// ``endKey()``), so that a key larger than memory passes through; false to receive whole values.
+    var streamsElements: Bool { get }
+    mutating func beginKey(_ header: RDBKeyHeader) throws(FormatError)
+    mutating func writeElement(_ element: RDBElement) throws(FormatError)
+    mutating func endKey() throws(FormatError)
+}
+
+extension RecordWriter {
+    var streamsElements: Bool { false }
+    mutating func beginKey(_ header: RDBKeyHeader) throws(FormatError) { preconditionFailure("not a streaming writer") }
+    mutating func writeElement(_ element: RDBElement) throws(FormatError) { preconditionFailure("not a streaming writer") }
+    mutating func endKey() throws(FormatError) { preconditionFailure("not a streaming writer") }
 }

@@ -783,3 +783,45 @@ struct ConvertedRDBLoadsInRedisTests {
         #expect(converted.standardError.split(separator: "\n").filter { $0.contains("skipped") }.count >= skippedStreams)
     }
 }
+
+/// A key larger than the memory the tools use: RDB → RDB conversion and checking keep their peak memory far
+/// below the key's size (measured with /usr/bin/time).
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/time") || Paths.isCI, "/usr/bin/time is not installed (apt-get install time)"))
+struct BoundedMemoryTests {
+    @Test func hugeKeyPassesThroughInBoundedMemory() throws {
+        let directory = try ConvertToolTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let input = directory.appendingPathComponent("huge.rdb").path
+        // One list of 600,000 incompressible 100-byte items: a 60 MB key.
+        var options = RDBWriteOptions()
+        options.compression = false
+        var writer = RDBWriter(sink: try FileSink(path: input), options: options)
+        try writer.writeHeader()
+        try writer.beginKey(RDBKeyHeader(database: 0, key: ByteBuffer(string: "huge"), type: .listQuicklist2))
+        var generator = SplitMix64(seed: 11)
+        for _ in 0..<600_000 {
+            var item = ByteBuffer()
+            for _ in 0..<12 { item.writeInteger(generator.next()) }
+            item.writeInteger(UInt32(truncatingIfNeeded: generator.next()))
+            try writer.writeElement(.listItem(.bytes(item)))
+        }
+        try writer.endKey()
+        try writer.finish()
+        let size = try FileManager.default.attributesOfItem(atPath: input)[.size] as! Int
+        #expect(size > 60_000_000)
+
+        let output = directory.appendingPathComponent("out.rdb").path
+        let tool = try #require(Paths.builtProduct("redis-convert"))
+        let measured = try run("/usr/bin/time", ["-f", "%M", tool, input, "--to", "rdb", "--rdb-version", "9", "-o", output])
+        #expect(measured.status == 0, "\(measured.standardError)")
+        let peakKiB = Int(measured.standardError.split(separator: "\n").last ?? "") ?? .max
+        #expect(peakKiB < 40 * 1024, "peak RSS \(peakKiB) KiB for a 60 MB key")
+
+        let checker = try #require(Paths.builtProduct("redis-check-dump"))
+        let checked = try run("/usr/bin/time", ["-f", "%M", checker, "--json", output])
+        #expect(checked.status == 0)
+        #expect(checked.standardOutput.contains("\"keys\":1"))
+        let checkKiB = Int(checked.standardError.split(separator: "\n").last ?? "") ?? .max
+        #expect(checkKiB < 40 * 1024, "check peak RSS \(checkKiB) KiB")
+    }
+}
