@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Formats", targets: ["Formats"]),
         .executable(name: "redis-check-dump", targets: ["CheckDump"]),
         .executable(name: "redis-convert", targets: ["Convert"]),
+        .executable(name: "redis-check-aof", targets: ["CheckAOF"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.65.0"),
@@ -59,6 +60,16 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "CheckAOF",
+            dependencies: [
+                "Formats",
+                "ToolSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TestSupport",
             dependencies: [
@@ -90,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "ToolsTests",
             dependencies: [
-                "CheckDump", "Convert", "TestSupport", "Formats",
+                "CheckDump", "Convert", "CheckAOF", "TestSupport", "Formats",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

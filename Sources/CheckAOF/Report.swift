@@ -1,0 +1,121 @@
+import Formats
+
+/// A JSON value of the report (keys of an object keep their insertion order).
+enum JSONValue {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case string(String)
+
+    var serialized: String {
+        switch self {
+        case .null: "null"
+        case .bool(let value): value ? "true" : "false"
+        case .int(let value): String(value)
+        case .string(let value): JSONValue.quote(value)
+        }
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    static func object(_ members: [(String, JSONValue)]) -> String {
+        "{" + members.map { quote($0.0) + ":" + $0.1.serialized }.joined(separator: ",") + "}"
+    }
+}
+
+/// What was found in one file.
+struct FileReport {
+    var name: String
+    var kind: String
+    var size: Int64 = 0
+    var okUpTo: Int64 = 0
+    var line: Int64 = 1
+    var diff: Int64 = 0
+    var error: [String: JSONValue]?
+
+    var json: String {
+        var members: [(String, JSONValue)] = [
+            ("name", .string(name)), ("kind", .string(kind)), ("size", .int(size)), ("ok_up_to", .int(okUpTo)),
+            ("ok_up_to_line", .int(line)), ("diff", .int(diff)),
+        ]
+        let errorText = error.map { error in
+            JSONValue.object(error.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        }
+        members.append(("error", .null))
+        return String(JSONValue.object(members).dropLast("null}".count)) + (errorText ?? "null") + "}"
+    }
+}
+
+/// The whole report, for `--json`.
+struct Report {
+    var files: [FileReport] = []
+    var suspicious: [[String: JSONValue]] = []
+    /// An error that is not about one file (manifest, missing directory).
+    var error: String?
+
+    func json(valid: Bool) -> String {
+        let fileList = "[" + files.map(\.json).joined(separator: ",") + "]"
+        let suspiciousList =
+            "["
+            + suspicious.map { item in
+                JSONValue.object(
+                    ["file", "offset", "line", "command", "reason"].compactMap { key in item[key].map { (key, $0) } })
+            }.joined(separator: ",") + "]"
+        return "{\"valid\":\(valid),\"files\":\(fileList),\"suspicious\":\(suspiciousList),\"error\":"
+            + (error.map(JSONValue.quote) ?? "null") + "}"
+    }
+}
+
+// MARK: - Suspicious commands
+
+/// Commands that Redis would refuse while loading the AOF: unknown names and wrong argument counts. Arity as
+/// in Redis's command table: N means exactly N arguments (the name included), -N at least N.
+struct SuspiciousCommands {
+    static let arity: [String: Int] = [
+        "select": 2, "multi": 1, "exec": 1, "discard": 1, "set": -3, "setnx": 3, "setex": 4, "psetex": 4,
+        "get": 2, "getset": 3, "getdel": 2, "getex": -2, "mset": -3, "msetnx": -3, "append": 3, "setrange": 4,
+        "incr": 2, "decr": 2, "incrby": 3, "decrby": 3, "incrbyfloat": 3, "setbit": 4, "bitop": -4,
+        "bitfield": -2, "del": -2, "unlink": -2, "expire": -3, "pexpire": -3, "expireat": -3, "pexpireat": -3,
+        "persist": 2, "rename": 3, "renamenx": 3, "move": 3, "copy": -3, "swapdb": 3, "flushdb": -1,
+        "flushall": -1, "restore": -4, "rpush": -3, "lpush": -3, "rpushx": -3, "lpushx": -3, "linsert": 5,
+        "lset": 4, "lrem": 4, "ltrim": 4, "lpop": -2, "rpop": -2, "rpoplpush": 3, "lmove": 5, "blmove": 6,
+        "brpoplpush": 4, "sadd": -3, "srem": -3, "smove": 4, "spop": -2, "sinterstore": -3,
+        "sunionstore": -3, "sdiffstore": -3, "zadd": -4, "zincrby": 4, "zrem": -3, "zremrangebyscore": 4,
+        "zremrangebyrank": 4, "zremrangebylex": 4, "zunionstore": -4, "zinterstore": -4, "zdiffstore": -4,
+        "zpopmin": -2, "zpopmax": -2, "hset": -4, "hsetnx": 4, "hmset": -4, "hdel": -3, "hincrby": 4,
+        "hincrbyfloat": 4, "hpexpireat": -6, "hexpire": -6, "hpexpire": -6, "hexpireat": -6, "hpersist": -5,
+        "pfadd": -2, "pfmerge": -2, "geoadd": -5, "xadd": -5, "xdel": -3, "xtrim": -4, "xsetid": -3,
+        "xgroup": -2, "xclaim": -6, "xautoclaim": -6, "xack": -4, "xreadgroup": -7, "function": -2,
+        "fcall": -3, "eval": -3, "evalsha": -3, "script": -2, "publish": 3, "spublish": 3, "sort": -2,
+        "georadius": -6, "lmpop": -4, "zmpop": -4, "blpop": -3, "brpop": -3, "sintercard": -3,
+    ]
+
+    /// Why `command` looks wrong, or nil.
+    mutating func check(_ command: RESPCommand) -> String? {
+        let name = command.name
+        guard let arity = Self.arity[name] else {
+            return "unknown command '\(FormatError.escape(command.arguments[0], limit: 64))'"
+        }
+        let count = command.arguments.count
+        if arity > 0 ? count != arity : count < -arity {
+            return "wrong number of arguments for '\(name)': \(count)"
+        }
+        return nil
+    }
+}
