@@ -123,39 +123,43 @@ extension RDBReader {
 extension RDBEntry {
     /// Adds one streamed element to a value being assembled.
     static func append(_ element: RDBElement, to value: inout RDBValue?) {
-        switch (element, value) {
-        case (.string(let string), _): value = .string(string)
-        case (.module(let module), _): value = .module(module)
-        case (.listItem(let item), .list(var items)?):
-            value = nil
+        // The value is taken out before it is changed, so that its array is uniquely referenced and an append
+        // does not copy it (switching on `(element, value)` kept a second reference: quadratic per key).
+        switch element {
+        case .string(let string): value = .string(string)
+        case .module(let module): value = .module(module)
+        case .listItem(let item):
+            guard case .list(var items)? = value.take() else { mismatch(element) }
             items.append(item)
             value = .list(items)
-        case (.setMember(let member), .set(var members)?):
-            value = nil
+        case .setMember(let member):
+            guard case .set(var members)? = value.take() else { mismatch(element) }
             members.append(member)
             value = .set(members)
-        case (.zsetMember(let member, let score), .zset(var members)?):
-            value = nil
+        case .zsetMember(let member, let score):
+            guard case .zset(var members)? = value.take() else { mismatch(element) }
             members.append(RDBScoredMember(member: member, score: score))
             value = .zset(members)
-        case (.hashField(let field, let fieldValue, let expire), .hash(var fields)?):
-            value = nil
+        case .hashField(let field, let fieldValue, let expire):
+            guard case .hash(var fields)? = value.take() else { mismatch(element) }
             fields.append(RDBHashField(field: field, value: fieldValue, expireAtMilliseconds: expire))
             value = .hash(fields)
-        case (.streamEntry(let entry), .stream(var stream)?):
-            value = nil
+        case .streamEntry(let entry):
+            guard case .stream(var stream)? = value.take() else { mismatch(element) }
             stream.entries.append(entry)
             value = .stream(stream)
-        case (.streamMetadata(let metadata), .stream(var stream)?):
-            value = nil
+        case .streamMetadata(let metadata):
+            guard case .stream(var stream)? = value.take() else { mismatch(element) }
             stream.metadata = metadata
             value = .stream(stream)
-        case (.streamGroup(let group), .stream(var stream)?):
-            value = nil
+        case .streamGroup(let group):
+            guard case .stream(var stream)? = value.take() else { mismatch(element) }
             stream.groups.append(group)
             value = .stream(stream)
-        default:
-            preconditionFailure("element \(element) does not belong to value \(String(describing: value))")
         }
+    }
+
+    private static func mismatch(_ element: RDBElement) -> Never {
+        preconditionFailure("element \(element) does not belong to the value being assembled")
     }
 }
