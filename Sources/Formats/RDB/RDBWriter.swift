@@ -346,7 +346,8 @@ public struct RDBWriter<Sink: ByteSink> {
     mutating func admit(_ header: RDBKeyHeader, unsupportedReason reason: String?) throws(FormatError) -> Bool {
         guard let reason else { return true }
         if options.skipUnsupported {
-            skippedKeys.append((header.database, header.key, reason))
+            // A copy: the key may be a slice of the reader's window, which it would otherwise keep alive.
+            skippedKeys.append((header.database, ByteBuffer(bytes: header.key.readableBytesView), reason))
             return false
         }
         throw FormatError(
