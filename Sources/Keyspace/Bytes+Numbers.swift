@@ -1,0 +1,118 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// MARK: - Parsing numbers the way Redis does
+
+extension Bytes {
+    /// The value of a strict decimal integer (Redis `string2ll`): optional `-`, no `+`, no spaces, no leading
+    /// zeros, at most 20 characters, within `Int64`. Nil otherwise.
+    public var integerValue: Int64? {
+        let count = storage.count
+        guard count > 0, count <= 20 else { return nil }
+        return storage.withUnsafeBufferPointer { digits -> Int64? in
+            if count == 1 && digits[0] == UInt8(ascii: "0") { return 0 }
+            var index = 0
+            let negative = digits[0] == UInt8(ascii: "-")
+            if negative {
+                index = 1
+                guard count > 1 else { return nil }
+            }
+            // The first digit must be 1-9: "-0", "007" are not integers for Redis.
+            guard digits[index] >= UInt8(ascii: "1"), digits[index] <= UInt8(ascii: "9") else { return nil }
+            var magnitude: UInt64 = 0
+            while index < count {
+                let digit = digits[index] &- UInt8(ascii: "0")
+                guard digit < 10 else { return nil }
+                let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
+                if overflow1 || overflow2 { return nil }
+                magnitude = sum
+                index += 1
+            }
+            if negative {
+                guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
+                return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
+            }
+            guard magnitude <= UInt64(Int64.max) else { return nil }
+            return Int64(magnitude)
+        }
+    }
+
+    /// The value of a floating-point argument (Redis `getDoubleFromObject`: `strtod` over the whole string, no
+    /// leading space, not NaN; `inf`, `-inf`, `+inf` and exponents are accepted). Nil otherwise.
+    public var doubleValue: Double? {
+        guard let first = storage.first, !Bytes.isSpace(first), storage.count < 4096 else { return nil }
+        var text = storage
+        text.append(0)
+        return text.withUnsafeBufferPointer { buffer -> Double? in
+            let start = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let value = strtod(start, &end)
+            guard let end, end == UnsafeMutablePointer(mutating: start) + storage.count else { return nil }
+            if value.isNaN { return nil }
+            // strtod reports ERANGE for underflow too; Redis rejects only overflow to infinity that was not written.
+            if errno == ERANGE && value.isInfinite { return nil }
+            return value
+        }
+    }
+
+    /// The value of a long-double argument (Redis `string2ld`, used by INCRBYFLOAT and HINCRBYFLOAT).
+    public var longDoubleValue: Float80? {
+        guard let first = storage.first, !Bytes.isSpace(first), storage.count < 5 * 1024 else { return nil }
+        var text = storage
+        text.append(0)
+        return text.withUnsafeBufferPointer { buffer -> Float80? in
+            let start = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let value = strtold(start, &end)
+            guard let end, end == UnsafeMutablePointer(mutating: start) + storage.count else { return nil }
+            if value.isNaN || errno == ERANGE { return nil }
+            return value
+        }
+    }
+
+    static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || (byte >= 0x09 && byte <= 0x0d)
+    }
+
+    // MARK: - Formatting numbers the way Redis replies
+
+    /// A double as Redis 7.0 replies with it (`addReplyDouble`: `%.17g`, `inf` / `-inf`).
+    public init(double value: Double) {
+        if value.isInfinite {
+            self.init(value > 0 ? "inf" : "-inf")
+            return
+        }
+        self.init(Bytes.formatted("%.17g", value))
+    }
+
+    /// A long double in Redis's human-friendly form (`ld2string` with `LD_STR_HUMAN`: `%.17Lf`, trailing zeros
+    /// and a trailing point removed), as INCRBYFLOAT stores and replies.
+    public init(humanFriendly value: Float80) {
+        if value.isInfinite {
+            self.init(value > 0 ? "inf" : "-inf")
+            return
+        }
+        var text = Bytes.formatted("%.17Lf", value)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        if text == "-0" { text = "0" }
+        self.init(text)
+    }
+
+    static func formatted(_ format: String, _ arguments: any CVarArg...) -> String {
+        withVaList(arguments) { list in
+            var buffer = [CChar](repeating: 0, count: 512)
+            let written = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress!, 512, format, list) }
+            let length = Swift.max(0, Swift.min(Int(written), 511))
+            return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+}

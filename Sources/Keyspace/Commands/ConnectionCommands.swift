@@ -1,0 +1,5 @@
+// MARK: - Connection commands
+
+extension CommandTable {
+    static let connectionCommands: [CommandSpec] = []
+}

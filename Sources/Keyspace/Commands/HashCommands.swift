@@ -1,0 +1,5 @@
+// MARK: - Hash commands
+
+extension CommandTable {
+    static let hashCommands: [CommandSpec] = []
+}

@@ -1,0 +1,5 @@
+// MARK: - Key commands
+
+extension CommandTable {
+    static let keyCommands: [CommandSpec] = []
+}

@@ -1,0 +1,5 @@
+// MARK: - List commands
+
+extension CommandTable {
+    static let listCommands: [CommandSpec] = []
+}

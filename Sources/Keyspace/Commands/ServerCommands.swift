@@ -1,0 +1,5 @@
+// MARK: - Server commands
+
+extension CommandTable {
+    static let serverCommands: [CommandSpec] = []
+}

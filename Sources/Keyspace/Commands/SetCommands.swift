@@ -1,0 +1,5 @@
+// MARK: - Set commands
+
+extension CommandTable {
+    static let setCommands: [CommandSpec] = []
+}

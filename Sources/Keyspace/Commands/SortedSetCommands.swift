@@ -1,0 +1,5 @@
+// MARK: - SortedSet commands
+
+extension CommandTable {
+    static let sortedSetCommands: [CommandSpec] = []
+}

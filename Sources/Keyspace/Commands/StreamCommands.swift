@@ -1,0 +1,5 @@
+// MARK: - Stream commands
+
+extension CommandTable {
+    static let streamCommands: [CommandSpec] = []
+}

@@ -1,0 +1,5 @@
+// MARK: - String commands
+
+extension CommandTable {
+    static let stringCommands: [CommandSpec] = []
+}

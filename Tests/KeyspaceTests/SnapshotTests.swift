@@ -1,0 +1,104 @@
+import HashTreeCollections
+import Keyspace
+import Testing
+
+@Suite("Snapshots")
+struct SnapshotTests {
+    @Test("A snapshot keeps every value as it was, nested collections included")
+    func snapshotIsolation() throws {
+        let keyspace = Keyspace()
+        keyspace.set(db: 0, key: "s", value: .string("before"))
+        keyspace.set(db: 0, key: "l", value: .list(ListValue((0..<1000).map { Bytes(integer: Int64($0)) })))
+        var set = SetValue()
+        for member in 0..<300 { set.members.insert(Bytes(integer: Int64(member))) }
+        keyspace.set(db: 0, key: "set", value: .set(set))
+        keyspace.setExpire(db: 0, key: "s", atMilliseconds: 4_000_000_000_000)
+        let snapshot = keyspace.snapshot()
+
+        keyspace.set(db: 0, key: "s", value: .string("after"))
+        _ = try keyspace.update(ListValue.self, db: 0, key: "l") { list throws(CommandError) in
+            list[500] = "changed"
+            list.append("new")
+            _ = list.removeFirst()
+        }
+        _ = try keyspace.update(SetValue.self, db: 0, key: "set") { set throws(CommandError) in
+            set.members.remove("7")
+        }
+        keyspace.remove(db: 0, key: "missing")
+        keyspace.flush(db: 1)
+
+        #expect(snapshot[0].expires["s"] == 4_000_000_000_000)
+        #expect(keyspace.expireTime(db: 0, key: "s") == nil)
+        guard case .string(let old)? = snapshot[0].entries["s"] else { Issue.record("string"); return }
+        #expect(old == "before")
+        guard case .list(let list)? = snapshot[0].entries["l"] else { Issue.record("list"); return }
+        #expect(Array(list) == (0..<1000).map { Bytes(integer: Int64($0)) })
+        guard case .set(let oldSet)? = snapshot[0].entries["set"] else { Issue.record("set"); return }
+        #expect(oldSet.members.contains("7"))
+        guard case .list(let current)? = keyspace.databases[0].entries["l"] else { Issue.record("list"); return }
+        #expect(current.count == 1000 && current[499] == "changed" && current.last == "new")
+    }
+
+    @Test("A collection emptied in place deletes the key and its expiry")
+    func emptiedCollectionDeletesKey() throws {
+        let keyspace = Keyspace()
+        keyspace.set(db: 0, key: "l", value: .list(ListValue(["a"])))
+        keyspace.setExpire(db: 0, key: "l", atMilliseconds: 4_000_000_000_000)
+        let popped = try keyspace.update(ListValue.self, db: 0, key: "l") { list throws(CommandError) in list.removeFirst() }
+        #expect(popped == "a")
+        #expect(keyspace.databases[0].entries["l"] == nil)
+        #expect(keyspace.databases[0].expires["l"] == nil)
+        keyspace.set(db: 0, key: "str", value: .string("x"))
+        #expect(throws: CommandError.wrongType) {
+            try keyspace.update(ListValue.self, db: 0, key: "str") { _ throws(CommandError) in }
+        }
+    }
+
+    @Test("Keys past their expiry are gone on access and propagate a DEL")
+    func lazyExpiry() {
+        let clock = ManualClock(1_000)
+        let keyspace = Keyspace(clock: { clock.now })
+        keyspace.propagationEnabled = true
+        keyspace.set(db: 2, key: "k", value: .string("v"))
+        keyspace.setExpire(db: 2, key: "k", atMilliseconds: 1_500)
+        #expect(keyspace.value(db: 2, key: "k") != nil)
+        clock.now = 1_500
+        #expect(keyspace.value(db: 2, key: "k") == nil)
+        #expect(keyspace.expiredKeys == 1)
+        #expect(keyspace.takePropagated() == [PropagatedCommand(db: 2, argv: ["DEL", "k"])])
+    }
+
+    @Test("The list keeps order through chunk splits, trims and removals")
+    func listChunks() {
+        var model: [Bytes] = []
+        var list = ListValue()
+        var random = SystemRandomNumberGenerator()
+        for step in 0..<5000 {
+            let element = Bytes(integer: Int64(step))
+            switch Int.random(in: 0..<6, using: &random) {
+            case 0: list.append(element); model.append(element)
+            case 1: list.prepend(element); model.insert(element, at: 0)
+            case 2:
+                let index = Int.random(in: 0...model.count, using: &random)
+                list.insert(element, at: index); model.insert(element, at: index)
+            case 3 where !model.isEmpty:
+                let index = Int.random(in: 0..<model.count, using: &random)
+                #expect(list.remove(at: index) == model.remove(at: index))
+            case 4 where model.count > 10 && step % 50 == 0:
+                let lower = Int.random(in: 0..<5, using: &random)
+                list.keep(lower..<(model.count - 2)); model = Array(model[lower..<(model.count - 2)])
+            default:
+                #expect(list.removeLast() == model.popLast())
+            }
+        }
+        #expect(Array(list) == model)
+        #expect(list.count == model.count)
+        if model.count > 10 { #expect(list.elements(in: 3..<9) == Array(model[3..<9])) }
+    }
+}
+
+/// A settable clock for expiry tests.
+final class ManualClock: @unchecked Sendable {
+    var now: Int64
+    init(_ now: Int64) { self.now = now }
+}
