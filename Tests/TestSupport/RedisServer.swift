@@ -52,6 +52,7 @@ public final class RedisServer {
 
     public struct ServerError: Error, CustomStringConvertible {
         public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// Runs a command through redis-cli and returns its output.
