@@ -33,45 +33,9 @@ extension Keyspace {
     /// - Throws: what the reader throws; `.corrupt` for a database number beyond ``databases`` or a duplicate
     ///   key; `.unsupportedType` for module values and hash field expiries, which this server cannot hold.
     public func load<Source: ByteSource>(from reader: inout RDBReader<Source>) throws(FormatError) -> RDBLoadSummary {
-        var summary = RDBLoadSummary()
-        let now = clock()
-        var builder: ValueBuilder? = nil
-        var header: RDBKeyHeader? = nil
-        while let event = try reader.next() {
-            switch event {
-            case .header(let fileHeader): summary.header = fileHeader
-            case .aux(let key, let value): summary.aux.append((Bytes(key), Bytes(value)))
-            case .selectDB, .resizeHint, .slotInfo, .function: break
-            case .moduleAux(let module):
-                throw FormatError(.unsupportedType, offset: 0, phase: .readModuleAux, "module aux data for \(module.moduleName): modules are not supported")
-            case .end(let status): summary.checksum = status
-            case .beginKey(let keyHeader):
-                guard keyHeader.database < databases.count else {
-                    throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key,
-                        "database \(keyHeader.database) does not exist (the server has \(databases.count))")
-                }
-                header = keyHeader
-                builder = try ValueBuilder(keyHeader)
-            case .element(let element):
-                try builder!.add(element, header: header!)
-            case .endKey:
-                let keyHeader = header!
-                let value = builder!.finish()
-                builder = nil
-                if expiryEnabled, let when = keyHeader.expireAtMilliseconds, when <= now {
-                    summary.expiredSkipped += 1
-                    continue
-                }
-                let key = Bytes(keyHeader.key)
-                let db = keyHeader.database
-                guard databases[db].entries.updateValue(value, forKey: key) == nil else {
-                    throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key, "duplicate key")
-                }
-                if let when = keyHeader.expireAtMilliseconds { databases[db].expires[key] = when }
-                summary.keysLoaded += 1
-            }
-        }
-        return summary
+        var loader = RDBEventLoader(keyspace: self)
+        while let event = try reader.next() { try loader.handle(event) }
+        return loader.summary
     }
 
     /// Loads an RDB file (plain or gzip-compressed).
@@ -80,6 +44,55 @@ extension Keyspace {
         defer { source.close() }
         var reader = RDBReader(source: source, options: options)
         return try load(from: &reader)
+    }
+}
+
+/// Applies RDB reader events to a keyspace: the loader of ``Keyspace/load(from:)`` and of AOF preambles.
+struct RDBEventLoader {
+    let keyspace: Keyspace
+    var summary = RDBLoadSummary()
+    private let now: Int64
+    private var builder: ValueBuilder? = nil
+    private var header: RDBKeyHeader? = nil
+
+    init(keyspace: Keyspace) {
+        self.keyspace = keyspace
+        now = keyspace.clock()
+    }
+
+    mutating func handle(_ event: RDBEvent) throws(FormatError) {
+        switch event {
+        case .header(let fileHeader): summary.header = fileHeader
+        case .aux(let key, let value): summary.aux.append((Bytes(key), Bytes(value)))
+        case .selectDB, .resizeHint, .slotInfo, .function: break
+        case .moduleAux(let module):
+            throw FormatError(.unsupportedType, offset: 0, phase: .readModuleAux, "module aux data for \(module.moduleName): modules are not supported")
+        case .end(let status): summary.checksum = status
+        case .beginKey(let keyHeader):
+            guard keyHeader.database < keyspace.databases.count else {
+                throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key,
+                    "database \(keyHeader.database) does not exist (the server has \(keyspace.databases.count))")
+            }
+            header = keyHeader
+            builder = try ValueBuilder(keyHeader)
+        case .element(let element):
+            try builder!.add(element, header: header!)
+        case .endKey:
+            let keyHeader = header!
+            let value = builder!.finish()
+            builder = nil
+            if keyspace.expiryEnabled, let when = keyHeader.expireAtMilliseconds, when <= now {
+                summary.expiredSkipped += 1
+                return
+            }
+            let key = Bytes(keyHeader.key)
+            let db = keyHeader.database
+            guard keyspace.databases[db].entries.updateValue(value, forKey: key) == nil else {
+                throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key, "duplicate key")
+            }
+            if let when = keyHeader.expireAtMilliseconds { keyspace.databases[db].expires[key] = when }
+            summary.keysLoaded += 1
+        }
     }
 }
 
