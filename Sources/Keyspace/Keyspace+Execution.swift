@@ -9,8 +9,15 @@ extension Keyspace {
     /// - Complexity: that of the command.
     public func execute(_ argv: [Bytes], session: Session) -> Reply {
         guard let first = argv.first else { return .error("ERR empty command") }
-        let name = first.lowercasedASCII
-        guard let spec = commands[name] else {
+        return execute(argv, spec: commands[first.lowercasedASCII], session: session)
+    }
+
+    /// ``execute(_:session:)`` with the command already looked up (nil when unknown), for a caller that resolves
+    /// names without building a `String` (the server's name table).
+    ///
+    /// - Complexity: that of the command.
+    public func execute(_ argv: [Bytes], spec: CommandSpec?, session: Session) -> Reply {
+        guard let spec else {
             if session.inMulti { session.multiFailed = true }
             return .error(Keyspace.unknownCommandMessage(argv))
         }

@@ -1,2 +1,8 @@
-// Placeholder entry point: the server is being written (issue #5).
-print("redis-server: not yet implemented")
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// redis-server [config-file] [--name value …]: see ServerProcess.
+exit(ServerProcess.run(arguments: Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,174 @@
+import Foundation
+import Keyspace
+
+// MARK: - INFO: Redis's sections and field names
+//
+// Sections: server, clients, memory, persistence, stats, replication, cpu, commandstats, errorstats, keyspace.
+// `INFO` and `INFO default` give the default ones, `INFO all` / `everything` add commandstats and errorstats.
+
+/// Memory figures from the allocator and the kernel.
+enum MemoryUsage {
+    /// What INFO reports as `used_memory`. Redis counts its allocator's bytes; the system allocator offers no
+    /// cheap equivalent here, so this is the resident set size.
+    static var allocatedBytes: Int { residentBytes }
+
+    /// Resident set size from /proc/self/statm.
+    static var residentBytes: Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
+    /// Redis's human-readable size (`1.32M`, `200B`).
+    static func human(_ bytes: Int) -> String {
+        let value = Double(bytes)
+        if value < 1024 { return "\(bytes)B" }
+        let units = ["K", "M", "G", "T", "P"]
+        var scaled = value / 1024
+        var unit = 0
+        while scaled >= 1024, unit < units.count - 1 {
+            scaled /= 1024
+            unit += 1
+        }
+        return String(format: "%.2f%@", scaled, units[unit])
+    }
+}
+
+extension ServerCore {
+    static let defaultSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "cluster", "keyspace"]
+    static let allSections = ["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "cluster", "keyspace"]
+
+    /// The INFO text for the requested section names (lower-case; empty for the default set).
+    func info(sections requested: [String]) -> String {
+        var wanted: [String] = []
+        for name in requested.isEmpty ? ["default"] : requested {
+            switch name {
+            case "default": wanted += ServerCore.defaultSections
+            case "all", "everything": wanted += ServerCore.allSections
+            default: wanted.append(name)
+            }
+        }
+        var text = ""
+        for section in ServerCore.allSections where wanted.contains(section) {
+            guard let lines = infoSection(section) else { continue }
+            if !text.isEmpty { text += "\r\n" }
+            text += "# \(section.prefix(1).uppercased() + section.dropFirst())\r\n"
+            for line in lines { text += line + "\r\n" }
+        }
+        return text
+    }
+
+    private func infoSection(_ name: String) -> [String]? {
+        let now = Date()
+        let uptime = Int(now.timeIntervalSince(startTime))
+        switch name {
+        case "server":
+            return [
+                "redis_version:\(RedisCompatibility.version)", "redis_git_sha1:00000000", "redis_git_dirty:0",
+                "redis_build_id:0", "redis_mode:standalone", "os:\(ServerCore.operatingSystem)", "arch_bits:64",
+                "monotonic_clock:POSIX clock_gettime", "multiplexing_api:epoll", "atomicvar_api:c11-builtin",
+                "gcc_version:0.0.0", "process_id:\(getpid())", "process_supervised:no", "run_id:\(runID)",
+                "tcp_port:\(config.port)", "server_time_usec:\(Int64(now.timeIntervalSince1970 * 1_000_000))",
+                "uptime_in_seconds:\(uptime)", "uptime_in_days:\(uptime / 86400)", "hz:\(config.hz)",
+                "configured_hz:\(config.hz)", "lru_clock:\(Int64(now.timeIntervalSince1970) & 0xFFFFFF)",
+                "executable:\(ServerCore.executablePath)", "config_file:\(config.configFile ?? "")",
+                "io_threads_active:0",
+            ]
+        case "clients":
+            return [
+                "connected_clients:\(clients.count)", "cluster_connections:0", "maxclients:\(config.maxClients)",
+                "client_recent_max_input_buffer:0", "client_recent_max_output_buffer:0", "blocked_clients:0",
+                "tracking_clients:0", "clients_in_timeout_table:0",
+            ]
+        case "memory":
+            let used = MemoryUsage.allocatedBytes
+            let rss = MemoryUsage.residentBytes
+            return [
+                "used_memory:\(used)", "used_memory_human:\(MemoryUsage.human(used))", "used_memory_rss:\(rss)",
+                "used_memory_rss_human:\(MemoryUsage.human(rss))", "used_memory_peak:\(used)",
+                "used_memory_peak_human:\(MemoryUsage.human(used))",
+                "total_system_memory:\(ProcessInfo.processInfo.physicalMemory)",
+                "total_system_memory_human:\(MemoryUsage.human(Int(ProcessInfo.processInfo.physicalMemory)))",
+                "maxmemory:\(config["maxmemory"])", "maxmemory_human:\(MemoryUsage.human(Int(config["maxmemory"]) ?? 0))",
+                "maxmemory_policy:\(config["maxmemory-policy"])",
+                "mem_fragmentation_ratio:\(used > 0 ? String(format: "%.2f", Double(rss) / Double(used)) : "0.00")",
+                "mem_allocator:libc", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
+            ]
+        case "persistence":
+            return [
+                "loading:0", "async_loading:0", "rdb_changes_since_last_save:\(keyspace.dirty)",
+                "rdb_bgsave_in_progress:0", "rdb_last_save_time:\(lastSave)",
+                "rdb_last_bgsave_status:\(lastSaveSucceeded ? "ok" : "err")", "rdb_last_bgsave_time_sec:-1",
+                "rdb_current_bgsave_time_sec:-1", "rdb_saves:\(saves)",
+                "rdb_last_load_keys_expired:\(lastLoad?.expiredSkipped ?? 0)",
+                "rdb_last_load_keys_loaded:\(lastLoad?.keysLoaded ?? 0)",
+                "aof_enabled:\(config["appendonly"] == "yes" ? 1 : 0)", "aof_rewrite_in_progress:0",
+                "aof_rewrite_scheduled:0", "aof_last_rewrite_time_sec:-1", "aof_current_rewrite_time_sec:-1",
+                "aof_last_bgrewrite_status:ok", "aof_rewrites:0", "aof_last_write_status:ok",
+            ]
+        case "stats":
+            return [
+                "total_connections_received:\(stats.connectionsReceived)",
+                "total_commands_processed:\(keyspace.commandsProcessed)",
+                "instantaneous_ops_per_sec:\(instantaneousOpsPerSecond)",
+                "total_net_input_bytes:\(stats.netInputBytes)", "total_net_output_bytes:\(stats.netOutputBytes)",
+                "rejected_connections:\(stats.rejectedConnections)", "expired_keys:\(keyspace.expiredKeys)",
+                "evicted_keys:0", "keyspace_hits:\(keyspace.keyspaceHits)",
+                "keyspace_misses:\(keyspace.keyspaceMisses)", "pubsub_channels:0", "pubsub_patterns:0",
+                "latest_fork_usec:0", "total_forks:0", "total_error_replies:\(stats.errorReplies)",
+            ]
+        case "replication":
+            return [
+                "role:master", "connected_slaves:0", "master_failover_state:no-failover",
+                "master_replid:\(runID)", "master_replid2:0000000000000000000000000000000000000000",
+                "master_repl_offset:0", "second_repl_offset:-1", "repl_backlog_active:0",
+                "repl_backlog_size:1048576", "repl_backlog_first_byte_offset:0", "repl_backlog_histlen:0",
+            ]
+        case "cpu":
+            var usage = rusage()
+            getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
+            func seconds(_ time: timeval) -> String { String(format: "%.6f", Double(time.tv_sec) + Double(time.tv_usec) / 1e6) }
+            return [
+                "used_cpu_sys:\(seconds(usage.ru_stime))", "used_cpu_user:\(seconds(usage.ru_utime))",
+                "used_cpu_sys_children:0.000000", "used_cpu_user_children:0.000000",
+            ]
+        case "modules":
+            return []
+        case "commandstats":
+            var lines: [String] = []
+            for (index, spec) in names.specs.enumerated() where stats.calls[index] > 0 || stats.rejectedCalls[index] > 0 {
+                let calls = stats.calls[index]
+                let usec = stats.microseconds[index]
+                let perCall = calls > 0 ? String(format: "%.2f", Double(usec) / Double(calls)) : "0.00"
+                lines.append(
+                    "cmdstat_\(spec.name):calls=\(calls),usec=\(usec),usec_per_call=\(perCall),"
+                        + "rejected_calls=\(stats.rejectedCalls[index]),failed_calls=\(stats.failedCalls[index])")
+            }
+            return lines
+        case "errorstats":
+            return stats.errorCodes.keys.sorted().map { "errorstat_\($0):count=\(stats.errorCodes[$0]!)" }
+        case "cluster":
+            return ["cluster_enabled:0"]
+        case "keyspace":
+            return keyspace.databases.enumerated().compactMap { index, database in
+                database.isEmpty ? nil : "db\(index):keys=\(database.count),expires=\(database.expires.count),avg_ttl=0"
+            }
+        default:
+            return nil
+        }
+    }
+
+    static let operatingSystem: String = {
+        var name = utsname()
+        uname(&name)
+        func field<T>(_ value: T) -> String {
+            withUnsafeBytes(of: value) { raw in String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self) }
+        }
+        return "\(field(name.sysname)) \(field(name.release)) \(field(name.machine))"
+    }()
+
+    static let executablePath: String = {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }()
+}

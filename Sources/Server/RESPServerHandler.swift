@@ -1,0 +1,225 @@
+import Keyspace
+import Logging
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// MARK: - One client connection
+//
+// read → decode every complete request in the batch → execute each on the keyspace → encode the replies into one
+// output buffer → flush it once, on channelReadComplete. A protocol error sends `-ERR Protocol error: …` after the
+// replies of the requests before it, then closes. QUIT closes after its reply.
+
+/// The handler of one connection. Lives on the server's loop, like the keyspace it calls.
+final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    let server: ServerCore
+    let session: Session
+    private var decoder = RESPRequestDecoder()
+    /// Input not yet decoded (a partial request), nil when everything was consumed.
+    private var pending: ByteBuffer?
+    private var output: ByteBuffer
+    private var context: ChannelHandlerContext?
+    /// Set after QUIT, a protocol error or CLIENT KILL: nothing more is read, the connection closes after the
+    /// pending output.
+    private var closing = false
+    private var registered = false
+
+    init(server: ServerCore) {
+        self.server = server
+        session = Session()
+        output = ByteBufferAllocator().buffer(capacity: 0)
+    }
+
+    // MARK: - Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        output = context.channel.allocator.buffer(capacity: 1024)
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        session.peerAddress = RESPServerHandler.format(context.channel.remoteAddress)
+        session.localAddress = RESPServerHandler.format(context.channel.localAddress)
+        decoder.maxBulkBytes = server.config.protoMaxBulkLength
+        guard server.register(self) else {
+            closing = true
+            var buffer = context.channel.allocator.buffer(capacity: 64)
+            buffer.writeStaticString("-ERR max number of clients reached\r\n")
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        registered = true
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if registered { server.unregister(self) }
+        registered = false
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !closing else { return }
+        var input = unwrapInboundIn(data)
+        server.stats.netInputBytes += input.readableBytes
+        if var buffered = pending {
+            pending = nil
+            buffered.writeBuffer(&input)
+            process(&buffered, context: context)
+            keep(buffered)
+        } else {
+            process(&input, context: context)
+            keep(input)
+        }
+        if let pending, pending.readableBytes > server.config.queryBufferLimit {
+            serverLogClosing("Closing client that reached max query buffer length")
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush(context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // A client that does not read its replies stops being read from until the socket drains.
+        _ = context.channel.setOption(.autoRead, value: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: - Requests
+
+    /// Keeps unread input for the next read (compacting it when most of it was consumed).
+    private func keep(_ buffer: ByteBuffer) {
+        guard buffer.readableBytes > 0, !closing else { return }
+        var rest = buffer
+        if rest.readerIndex > 4096, rest.readerIndex > rest.readableBytes {
+            rest.discardReadBytes()
+        }
+        pending = rest
+    }
+
+    private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
+        while !closing {
+            let argv: [Bytes]
+            do {
+                let authenticated = session.authenticated || server.keyspace.requirePass == nil
+                guard let request = try decoder.next(&buffer, authenticated: authenticated) else { return }
+                argv = request
+            } catch {
+                output.writeReply(.error("ERR \(error.description)"))
+                serverLog.log(level: .info, "Protocol error (\(error.reason)) from client: id=\(session.id) addr=\(session.peerAddress)")
+                closing = true
+                return
+            }
+            execute(argv)
+            if session.closeAfterReply { closing = true }
+        }
+    }
+
+    /// Runs one command and appends its reply, keeping commandstats and errorstats.
+    @inline(__always)
+    private func execute(_ argv: [Bytes]) {
+        let index = server.lookup(argv[0])
+        let spec = index.map { server.spec(at: $0) }
+        let started = RESPServerHandler.monotonicMicroseconds()
+        let reply = server.keyspace.execute(argv, spec: spec, session: session)
+        if let index {
+            server.stats.calls[index] &+= 1
+            server.stats.microseconds[index] &+= RESPServerHandler.monotonicMicroseconds() &- started
+        }
+        if case .error(let message) = reply { server.recordError(message, command: index) }
+        output.writeReply(reply)
+    }
+
+    static func monotonicMicroseconds() -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return now.tv_sec &* 1_000_000 &+ now.tv_nsec / 1000
+    }
+
+    // MARK: - Output
+
+    private func flush(context: ChannelHandlerContext) {
+        if output.readableBytes > 0 {
+            server.stats.netOutputBytes += output.readableBytes
+            let chunk = output
+            output = context.channel.allocator.buffer(capacity: 1024)
+            if closing {
+                context.writeAndFlush(wrapOutboundOut(chunk)).whenComplete { _ in context.close(promise: nil) }
+                return
+            }
+            context.writeAndFlush(wrapOutboundOut(chunk), promise: nil)
+        } else if closing {
+            context.close(promise: nil)
+        }
+    }
+
+    private func serverLogClosing(_ message: String) {
+        serverLog.warning("\(message): id=\(session.id) addr=\(session.peerAddress)")
+        closing = true
+        pending = nil
+        if let context { flush(context: context) }
+    }
+
+    /// Closes the connection at once (CLIENT KILL, shutdown, idle timeout), after what was already written.
+    @discardableResult
+    func closeNow() -> EventLoopFuture<Void> {
+        closing = true
+        pending = nil
+        guard let context else { return server.loop.makeSucceededVoidFuture() }
+        let promise = server.loop.makePromise(of: Void.self)
+        if output.readableBytes > 0 {
+            let chunk = output
+            output = context.channel.allocator.buffer(capacity: 0)
+            context.writeAndFlush(wrapOutboundOut(chunk)).whenComplete { _ in context.close(promise: promise) }
+        } else {
+            context.close(promise: promise)
+        }
+        return promise.futureResult.recover { _ in }
+    }
+
+    /// CONFIG SET proto-max-bulk-len, for requests read from now on.
+    func setMaxBulkBytes(_ limit: Int) { decoder.maxBulkBytes = limit }
+
+    /// What CLIENT LIST shows about the buffers.
+    var connectionFields: ClientConnectionFields {
+        var fields = ClientConnectionFields()
+        fields.queryBufferBytes = pending?.readableBytes ?? 0
+        fields.queryBufferFreeBytes = pending.map { $0.capacity - $0.writerIndex } ?? 0
+        fields.outputBufferBytes = output.readableBytes
+        fields.readBufferSize = pending?.capacity ?? 0
+        fields.totalMemory = (pending?.capacity ?? 0) + output.capacity
+        return fields
+    }
+
+    static func format(_ address: SocketAddress?) -> String {
+        guard let address else { return "" }
+        if let path = address.pathname { return path }
+        return "\(address.ipAddress ?? ""):\(address.port ?? 0)"
+    }
+}
+
+extension ServerCore {
+    /// Counts an error reply (errorstats, and failed_calls for a command that ran).
+    func recordError(_ message: String, command index: Int?) {
+        stats.errorReplies += 1
+        let code = message.prefix { $0 != " " }
+        stats.errorCodes[String(code), default: 0] += 1
+        if let index { stats.failedCalls[index] += 1 }
+    }
+}

@@ -1,0 +1,324 @@
+import Formats
+import Foundation
+import Keyspace
+import Logging
+import NIOCore
+import NIOPosix
+
+// MARK: - The server: one event loop owns the keyspace, the listeners and every connection
+//
+// Like Redis's main thread, a single NIO event loop accepts, reads, executes and writes: commands run one at a
+// time against the one `Keyspace` without locks, and a pipeline's replies are flushed once per read batch. Work
+// that may leave the loop (a background save, issue #6) takes `keyspace.snapshot()`, an O(1) copy.
+
+/// Counters behind INFO stats and commandstats.
+struct ServerStatistics {
+    var connectionsReceived = 0
+    var rejectedConnections = 0
+    var netInputBytes = 0
+    var netOutputBytes = 0
+    var errorReplies = 0
+    /// Per command (index of ``CommandNameTable``): calls, microseconds, failed calls.
+    var calls: [Int] = []
+    var microseconds: [Int] = []
+    var failedCalls: [Int] = []
+    var rejectedCalls: [Int] = []
+    /// Error replies by their first word (`ERR`, `WRONGTYPE`…).
+    var errorCodes: [String: Int] = [:]
+    /// (time in ms, commands processed) every cron tick, for instantaneous_ops_per_sec.
+    var opsSamples: [(Int64, Int)] = []
+
+    mutating func reset(commands: Int) {
+        self = ServerStatistics()
+        calls = Array(repeating: 0, count: commands)
+        microseconds = calls
+        failedCalls = calls
+        rejectedCalls = calls
+    }
+}
+
+/// The running server. Confined to ``loop``: every method runs on it (handlers, cron, commands).
+final class ServerCore: @unchecked Sendable {
+    var config: ServerConfig
+    let keyspace: Keyspace
+    let group: MultiThreadedEventLoopGroup
+    let loop: any EventLoop
+    private(set) var names: CommandNameTable
+    var stats = ServerStatistics()
+    /// Connected clients by session id.
+    var clients: [Int64: RESPServerHandler] = [:]
+    private var listeners: [any Channel] = []
+    private var cron: RepeatedTask?
+    /// Unix seconds of the last successful save (LASTSAVE), start-up time until then.
+    var lastSave: Int64
+    var lastSaveSucceeded = true
+    var saves = 0
+    let startTime = Date()
+    let runID: String = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+    var activeExpireEnabled = true
+    var lastLoad: RDBLoadSummary?
+    private var shuttingDown = false
+    /// Completed by ``shutdown(save:force:)``; made by ``start()``.
+    private var closed: EventLoopPromise<Void>?
+
+    /// Creates the keyspace and the command table; nothing listens yet.
+    init(config: ServerConfig, group: MultiThreadedEventLoopGroup) {
+        self.config = config
+        self.group = group
+        loop = group.next()
+        keyspace = Keyspace(databases: config.databases)
+        lastSave = Int64(Date().timeIntervalSince1970)
+        names = CommandNameTable(keyspace.commands)
+        applyConfiguration()
+        registerServerCommands()
+        for (from, to) in config.renamedCommands { renameCommand(from, to) }
+        names = CommandNameTable(keyspace.commands)
+        stats.reset(commands: names.specs.count)
+    }
+
+    /// Completes when the server has shut down.
+    var closeFuture: EventLoopFuture<Void> { closed?.futureResult ?? loop.makeSucceededVoidFuture() }
+
+    /// Applies the parameters the keyspace reads (password, encoding thresholds).
+    func applyConfiguration() {
+        keyspace.requirePass = config.requirePass.map { Bytes($0) }
+        var limits = EncodingLimits()
+        limits.hashMaxListpackEntries = Int(config["hash-max-listpack-entries"]) ?? limits.hashMaxListpackEntries
+        limits.hashMaxListpackValue = Int(config["hash-max-listpack-value"]) ?? limits.hashMaxListpackValue
+        limits.zsetMaxListpackEntries = Int(config["zset-max-listpack-entries"]) ?? limits.zsetMaxListpackEntries
+        limits.zsetMaxListpackValue = Int(config["zset-max-listpack-value"]) ?? limits.zsetMaxListpackValue
+        limits.setMaxIntsetEntries = Int(config["set-max-intset-entries"]) ?? limits.setMaxIntsetEntries
+        limits.listMaxListpackSize = Int(config["list-max-listpack-size"]) ?? limits.listMaxListpackSize
+        keyspace.encodingLimits = limits
+    }
+
+    /// `rename-command old new` (an empty new name removes the command).
+    private func renameCommand(_ from: String, _ to: String) {
+        guard var spec = keyspace.commands[from] else {
+            serverLog.warning("rename-command: no such command '\(from)'")
+            return
+        }
+        var table = CommandTable()
+        for (name, existing) in keyspace.commands.specs where name != from { table.register(existing) }
+        if !to.isEmpty {
+            spec.name = to
+            table.register(spec)
+        }
+        keyspace.commands = table
+    }
+
+    /// The spec and statistics slot of a command name.
+    @inline(__always)
+    func lookup(_ name: Bytes) -> Int? { names.lookup(name) }
+
+    func spec(at index: Int) -> CommandSpec { names.specs[index] }
+
+    // MARK: - Start-up
+
+    /// Loads `dir/dbfilename` when it exists (and persistence is available).
+    /// - Throws: the reader's error; the caller logs it and exits as Redis does.
+    func loadDataset() throws {
+        guard config.persistenceAvailable, FileManager.default.fileExists(atPath: config.dbfilename) else { return }
+        let start = Date()
+        let summary = try keyspace.loadRDB(path: config.dbfilename)
+        lastLoad = summary
+        keyspace.dirty = 0
+        if let header = summary.header {
+            serverLog.notice("Loading RDB produced by version \(summary.aux.first { $0.key == "redis-ver" }?.value.string ?? "unknown") (RDB \(header.version))")
+        }
+        serverLog.notice("Done loading RDB, keys loaded: \(summary.keysLoaded), keys expired: \(summary.expiredSkipped).")
+        serverLog.notice("DB loaded from disk: \(String(format: "%.3f", Date().timeIntervalSince(start))) seconds")
+    }
+
+    /// Binds every `bind` address on `port` and starts the cron.
+    /// - Throws: when no listener could be created (an address prefixed with `-` may fail alone).
+    func start() throws {
+        closed = loop.makePromise()
+        if config.port != 0 {
+            for raw in config.bindAddresses {
+                let optional = raw.hasPrefix("-")
+                var host = optional ? String(raw.dropFirst()) : raw
+                if host == "*" { host = "0.0.0.0" }
+                if host == "::*" { host = "::" }
+                do {
+                    listeners.append(try makeBootstrap().bind(host: host, port: config.port).wait())
+                } catch {
+                    serverLog.warning(
+                        "Warning: Could not create server TCP listening socket \(raw):\(config.port): \(error)")
+                    if !optional { throw error }
+                }
+            }
+            guard !listeners.isEmpty else {
+                throw ListenError(description: "Failed listening on port \(config.port) (TCP), aborting.")
+            }
+        }
+        try loop.submit { self.startCron() }.wait()
+    }
+
+    struct ListenError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        ServerBootstrap(group: loop, childGroup: loop)
+            .serverChannelOption(.backlog, value: Int32(clamping: config.tcpBacklog))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 1024, initial: 16 * 1024, maximum: 256 * 1024))
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RESPServerHandler(server: self))
+                }
+            }
+    }
+
+    // MARK: - Cron (Redis serverCron at `hz`)
+
+    private func startCron() {
+        cron?.cancel()
+        let interval = TimeAmount.milliseconds(Int64(1000 / config.hz))
+        cron = loop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [weak self] _ in
+            self?.cronTick()
+        }
+    }
+
+    /// Restarts the cron after CONFIG SET hz.
+    func restartCron() { startCron() }
+
+    private var lastTimeoutCheck: Int64 = 0
+
+    private func cronTick() {
+        if activeExpireEnabled { keyspace.activeExpireCycle() }
+        let now = Keyspace.unixMilliseconds()
+        stats.opsSamples.append((now, keyspace.commandsProcessed))
+        if stats.opsSamples.count > 16 { stats.opsSamples.removeFirst(stats.opsSamples.count - 16) }
+        if config.timeout > 0, now - lastTimeoutCheck >= 1000 {
+            lastTimeoutCheck = now
+            let limit = config.timeout * 1000
+            for client in clients.values where !client.session.inMulti && now - client.session.lastInteraction > limit {
+                serverLog.log(level: .info, "Closing idle client")
+                client.closeNow()
+            }
+        }
+    }
+
+    /// Commands per second over the recent cron samples.
+    var instantaneousOpsPerSecond: Int {
+        guard let first = stats.opsSamples.first, let last = stats.opsSamples.last, last.0 > first.0 else { return 0 }
+        return (last.1 - first.1) * 1000 / Int(last.0 - first.0)
+    }
+
+    // MARK: - Clients
+
+    /// Registers a new connection; false (after replying the error) when `maxclients` is reached.
+    func register(_ client: RESPServerHandler) -> Bool {
+        stats.connectionsReceived += 1
+        guard clients.count < config.maxClients else {
+            stats.rejectedConnections += 1
+            return false
+        }
+        client.session.authenticated = keyspace.requirePass == nil
+        clients[client.session.id] = client
+        return true
+    }
+
+    func unregister(_ client: RESPServerHandler) {
+        guard clients.removeValue(forKey: client.session.id) != nil else { return }
+        keyspace.sessionClosed(client.session)
+    }
+
+    // MARK: - Saving
+
+    /// `dir/dbfilename` relative to the working directory (the server chdirs into `dir`).
+    var rdbPath: String { config.dbfilename }
+
+    /// The RDB writer options from the configuration.
+    var rdbWriteOptions: RDBWriteOptions {
+        var options = RDBWriteOptions()
+        options.compression = config["rdbcompression"] != "no"
+        options.checksum = config["rdbchecksum"] != "no"
+        let limits = keyspace.encodingLimits
+        options.hashMaxListpackEntries = limits.hashMaxListpackEntries
+        options.hashMaxListpackValue = limits.hashMaxListpackValue
+        options.zsetMaxListpackEntries = limits.zsetMaxListpackEntries
+        options.zsetMaxListpackValue = limits.zsetMaxListpackValue
+        options.setMaxIntsetEntries = limits.setMaxIntsetEntries
+        return options
+    }
+
+    /// The AUX fields Redis writes in an RDB header.
+    var rdbAux: [(key: String, value: String)] {
+        [
+            ("redis-ver", RedisCompatibility.version), ("redis-bits", "64"),
+            ("ctime", String(Int64(Date().timeIntervalSince1970))), ("used-mem", String(MemoryUsage.allocatedBytes)),
+            ("aof-base", "0"),
+        ]
+    }
+
+    /// SAVE: writes the dataset synchronously and atomically; resets `dirty` and LASTSAVE on success.
+    /// - Throws: the writer's error (already logged).
+    func saveSynchronously() throws {
+        guard config.persistenceAvailable else { throw PersistenceUnavailable() }
+        let dirtyBefore = keyspace.dirty
+        do {
+            _ = try Keyspace.saveRDB(keyspace.snapshot(), path: rdbPath, options: rdbWriteOptions, aux: rdbAux)
+        } catch {
+            lastSaveSucceeded = false
+            serverLog.warning("Failed saving the DB: \(error)")
+            throw error
+        }
+        keyspace.dirty -= dirtyBefore
+        lastSave = Int64(Date().timeIntervalSince1970)
+        lastSaveSucceeded = true
+        saves += 1
+        serverLog.notice("DB saved on disk")
+    }
+
+    struct PersistenceUnavailable: Error, CustomStringConvertible {
+        var description: String { "persistence is not available (persistence-available no)" }
+    }
+
+    /// DEBUG RELOAD / FLUSHLOAD: empties the dataset and loads the RDB file again.
+    func reloadDataset() throws {
+        guard config.persistenceAvailable else { throw PersistenceUnavailable() }
+        keyspace.flush()
+        let summary = try keyspace.loadRDB(path: rdbPath)
+        lastLoad = summary
+        keyspace.dirty = 0
+        serverLog.notice("DB reloaded by DEBUG RELOAD")
+    }
+
+    // MARK: - Shutdown
+
+    /// Saves when save points are configured (or `save` is forced), removes the pid file and closes everything.
+    /// Returns false when the final save failed (the server keeps running), as Redis's `prepareForShutdown`.
+    @discardableResult
+    func shutdown(save: Bool?, force: Bool = false) -> Bool {
+        guard !shuttingDown else { return true }
+        serverLog.warning("User requested shutdown...")
+        let shouldSave = save ?? !config.savePoints.isEmpty
+        if shouldSave, config.persistenceAvailable {
+            serverLog.notice("Saving the final RDB snapshot before exiting.")
+            do {
+                try saveSynchronously()
+            } catch {
+                if !force {
+                    serverLog.warning("Error trying to save the DB, can't exit.")
+                    return false
+                }
+            }
+        }
+        shuttingDown = true
+        if let pidfile = config.pidfile {
+            serverLog.notice("Removing the pid file.")
+            unlink(pidfile)
+        }
+        serverLog.warning("Redis is now ready to exit, bye bye...")
+        cron?.cancel()
+        let closing = listeners.map { $0.close() } + clients.values.map { $0.closeNow() }
+        clients.removeAll()
+        EventLoopFuture.andAllComplete(closing, on: loop).whenComplete { _ in self.closed?.succeed(()) }
+        return true
+    }
+}

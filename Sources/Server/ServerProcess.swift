@@ -1,0 +1,146 @@
+import Dispatch
+import Foundation
+import Keyspace
+import Logging
+import NIOCore
+import NIOPosix
+
+// MARK: - Process life: configuration, daemonizing, logging, loading, listening, signals, exit
+
+/// The redis-server process from argument parsing to exit.
+enum ServerProcess {
+    /// Runs the server until it shuts down; returns the exit status.
+    static func run(arguments: [String]) -> Int32 {
+        let config: ServerConfig
+        do {
+            switch try ServerConfig.parse(arguments: arguments) {
+            case .version:
+                print("Redis server v=\(RedisCompatibility.version) sha=00000000:0 malloc=libc bits=64 build=swift (redis-persistence)")
+                return 0
+            case .help:
+                printUsage()
+                return 0
+            case .run(let parsed):
+                config = parsed
+            }
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            return 1
+        }
+        if config.daemonize { daemonize() }
+        do {
+            try LogSink.shared.configure(logfile: config.logfile, level: config.loglevel)
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            return 1
+        }
+        serverLog.warning("oO0OoO0OoO0Oo Redis is starting oO0OoO0OoO0Oo")
+        serverLog.warning(
+            "Redis version=\(RedisCompatibility.version), bits=64, commit=00000000, modified=0, pid=\(getpid()), just started")
+        if config.configFile == nil {
+            serverLog.warning(
+                "Warning: no config file specified, using the default config. In order to specify a config file use redis-server /path/to/redis.conf")
+        } else {
+            serverLog.warning("Configuration loaded")
+        }
+        guard chdir(config.dir) == 0 else {
+            serverLog.warning("Can't chdir to '\(config.dir)': \(String(cString: strerror(errno)))")
+            return 1
+        }
+        LogSink.shared.role = "M"
+        LogSink.shared.writeRaw(banner(config))
+        if config.daemonize || config.pidfile != nil { writePidFile(config.pidfile ?? "/var/run/redis.pid") }
+
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let server = ServerCore(config: config, group: group)
+        serverLog.notice("Server initialized")
+        do {
+            try server.loadDataset()
+        } catch {
+            serverLog.warning("Fatal error loading the DB: \(error). Exiting.")
+            return 1
+        }
+        do {
+            try server.start()
+        } catch {
+            serverLog.warning("\(error)")
+            try? group.syncShutdownGracefully()
+            return 1
+        }
+        let signals = installSignalHandlers(server)
+        serverLog.notice("Ready to accept connections")
+        serverLog.notice("The server is now ready to accept connections on port \(config.port)")
+        try? server.closeFuture.wait()
+        signals.forEach { $0.cancel() }
+        try? group.syncShutdownGracefully()
+        return 0
+    }
+
+    /// One line with what test harnesses look for (`PID: <pid>`), in place of Redis's ASCII-art logo.
+    static func banner(_ config: ServerConfig) -> String {
+        "Redis \(RedisCompatibility.version) (redis-persistence, Swift) 64 bit, standalone mode, "
+            + "port \(config.port), PID: \(getpid())\n"
+    }
+
+    static func printUsage() {
+        let usage = """
+            Usage: ./redis-server [/path/to/redis.conf] [options] [-]
+                   ./redis-server - (read config from stdin)
+                   ./redis-server -v or --version
+                   ./redis-server -h or --help
+
+            Examples:
+                   ./redis-server (run the server with default conf)
+                   ./redis-server /etc/redis/6379.conf
+                   ./redis-server --port 7777
+                   ./redis-server /etc/myredis.conf --loglevel verbose -
+                   ./redis-server /etc/myredis.conf --loglevel verbose
+
+            """
+        FileHandle.standardError.write(Data(usage.utf8))
+    }
+
+    // MARK: - Daemon, pid file, signals
+
+    /// Forks into the background (before any thread exists), as Redis's `daemonize()`.
+    static func daemonize() {
+        let child = fork()
+        if child < 0 { return }
+        if child > 0 { exit(0) }
+        setsid()
+        let null = open("/dev/null", O_RDWR, 0)
+        if null >= 0 {
+            dup2(null, STDIN_FILENO)
+            dup2(null, STDOUT_FILENO)
+            dup2(null, STDERR_FILENO)
+            if null > STDERR_FILENO { close(null) }
+        }
+    }
+
+    static func writePidFile(_ path: String) {
+        guard let file = fopen(path, "w") else {
+            serverLog.warning("Failed to write PID file: \(String(cString: strerror(errno)))")
+            return
+        }
+        fputs("\(getpid())\n", file)
+        fclose(file)
+    }
+
+    /// SIGTERM and SIGINT shut the server down on its loop (saving when save points are configured).
+    static func installSignalHandlers(_ server: ServerCore) -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                server.loop.execute {
+                    serverLog.warning("Received \(number == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                    if !server.shutdown(save: nil) {
+                        serverLog.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
+                    }
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
+}
