@@ -1,14 +1,21 @@
 # Redis persistence suite — build, test, run.
 #   make test     install what is missing (apt, pip), build, run every test
-#   make run      build and check a sample dump with redis-check-dump (until the server exists)
+#   make run      build and start redis-server in the foreground, data in ./$(DATA_DIR) (PORT=, SERVER_ARGS=)
 #   make bench    the side-by-side benchmark against Redis's own tools (docs/BENCHMARKS.md)
-#   make install  PREFIX=/usr/local: redis-check-dump, also as redis-check-rdb
+#   make install  PREFIX=/usr/local: redis-check-dump (also as redis-check-rdb), redis-server and its systemd unit
 
 SWIFT ?= swift
 PREFIX ?= /usr/local
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 APT_PACKAGES := pkg-config liblzf-dev zlib1g-dev redis-server redis-tools gzip time bsdutils
 SAMPLE ?= Fixtures/rdb/redis-7.0-encodings.rdb
+# make run: the server's data folder (created in the working directory), port and extra options.
+DATA_DIR ?= data
+PORT ?= 6379
+SERVER_ARGS ?=
+# make install: where the systemd unit goes and the data folder it gives the service.
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+SERVICE_DATA_DIR ?= /var/lib/redis-persistence
 
 .PHONY: deps build test run bench install clean
 
@@ -24,14 +31,16 @@ deps:
 
 build: deps
 	$(SWIFT) build --product redis-check-dump
+	$(SWIFT) build --product redis-server
 
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
 run: deps
-	$(SWIFT) build -c release --product redis-check-dump
-	.build/release/redis-check-dump $(SAMPLE)
+	$(SWIFT) build -c release --product redis-server
+	mkdir -p $(DATA_DIR)
+	.build/release/redis-server --dir $(DATA_DIR) --port $(PORT) $(SERVER_ARGS)
 
 bench: deps
 	bash Benchmarks/run.sh
@@ -41,6 +50,14 @@ install:
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 .build/release/redis-check-dump $(DESTDIR)$(PREFIX)/bin/redis-check-dump
 	ln -sf redis-check-dump $(DESTDIR)$(PREFIX)/bin/redis-check-rdb
+	$(SWIFT) build -c release --product redis-server
+	install -m 755 .build/release/redis-server $(DESTDIR)$(PREFIX)/bin/redis-server
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@DATA_DIR@|$(SERVICE_DATA_DIR)|g' Packaging/redis-server.service \
+	  > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/redis-server.service
+	chmod 644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/redis-server.service
+	@if command -v systemd-analyze >/dev/null 2>&1 && [ -z "$(DESTDIR)" ]; then \
+	  systemd-analyze verify $(SYSTEMD_UNIT_DIR)/redis-server.service && echo "systemd-analyze verify: ok"; fi
 
 clean:
 	rm -rf .build
