@@ -3,35 +3,52 @@ import DequeModule
 /// A list, stored as a deque of chunks of at most ``chunkCapacity`` elements (Redis's quicklist idea).
 ///
 /// Copying a list shares all chunks; the first write after a snapshot copies the chunk spine (one reference per
-/// chunk) and the one chunk it touches, never every element.
+/// chunk) and the chunks it touches, never every element.
 ///
 /// ```
 ///  chunks: [ c0: e0 … e127 ][ c1: … ][ … ][ cN: … ]     count = total elements
 /// ```
+///
+/// Invariants: no chunk is empty, none holds more than ``chunkCapacity`` elements, and `count` is the sum of the
+/// chunk sizes. Chunks left small by removals in the middle are merged with a neighbour (see
+/// ``mergeThreshold``), so positional access stays O(count / chunkCapacity) in practice.
 public struct ListValue: Sendable, Sequence {
     /// Elements per chunk. Chunks are split when they pass it and never left empty.
     public static let chunkCapacity = 128
+    /// Two neighbouring chunks are merged after a removal when together they hold at most this many elements.
+    /// Below the capacity, so that an insert that splits a full chunk and a removal next to it do not alternate
+    /// between splitting and merging.
+    static let mergeThreshold = chunkCapacity * 3 / 4
+
+    typealias Chunk = ContiguousArray<Bytes>
 
     @usableFromInline var chunks: Deque<ContiguousArray<Bytes>>
-    public private(set) var count: Int
+    /// Number of elements (LLEN).
+    public internal(set) var count: Int
 
+    /// An empty list.
     public init() {
         chunks = []
         count = 0
     }
 
+    /// A list of `elements`, head first.
+    /// - Complexity: O(n)
     public init<S: Sequence>(_ elements: S) where S.Element == Bytes {
         self.init()
         for element in elements { append(element) }
     }
 
+    /// Whether the list has no element (a stored list never is: the key is deleted instead).
     public var isEmpty: Bool { count == 0 }
 
     // MARK: - Ends
 
+    /// Adds `element` at the tail (RPUSH).
+    /// - Complexity: amortized O(1).
     public mutating func append(_ element: Bytes) {
         if chunks.isEmpty || chunks[chunks.count - 1].count >= ListValue.chunkCapacity {
-            var chunk = ContiguousArray<Bytes>()
+            var chunk = Chunk()
             chunk.reserveCapacity(8)
             chunk.append(element)
             chunks.append(chunk)
@@ -41,15 +58,22 @@ public struct ListValue: Sendable, Sequence {
         count += 1
     }
 
+    /// Adds `element` at the head (LPUSH).
+    /// - Complexity: O(chunkCapacity).
     public mutating func prepend(_ element: Bytes) {
         if chunks.isEmpty || chunks[0].count >= ListValue.chunkCapacity {
-            chunks.prepend([element])
+            var chunk = Chunk()
+            chunk.reserveCapacity(8)
+            chunk.append(element)
+            chunks.prepend(chunk)
         } else {
             chunks[0].insert(element, at: 0)
         }
         count += 1
     }
 
+    /// Removes and returns the head element, nil when empty (LPOP).
+    /// - Complexity: O(chunkCapacity).
     public mutating func removeFirst() -> Bytes? {
         guard !chunks.isEmpty else { return nil }
         let element = chunks[0].removeFirst()
@@ -58,6 +82,8 @@ public struct ListValue: Sendable, Sequence {
         return element
     }
 
+    /// Removes and returns the tail element, nil when empty (RPOP).
+    /// - Complexity: O(1).
     public mutating func removeLast() -> Bytes? {
         guard !chunks.isEmpty else { return nil }
         let last = chunks.count - 1
@@ -67,13 +93,58 @@ public struct ListValue: Sendable, Sequence {
         return element
     }
 
+    /// Removes up to `limit` elements from the head and returns them head first (LPOP with a count).
+    /// Whole chunks are moved out without copying their elements one by one.
+    /// - Complexity: O(k + chunkCapacity) for k elements removed.
+    public mutating func removeFirst(upTo limit: Int) -> [Bytes] {
+        let total = Swift.min(Swift.max(limit, 0), count)
+        var result: [Bytes] = []
+        result.reserveCapacity(total)
+        while result.count < total {
+            let needed = total - result.count
+            if chunks[0].count <= needed {
+                result.append(contentsOf: chunks.removeFirst())
+            } else {
+                result.append(contentsOf: chunks[0][0..<needed])
+                chunks[0].removeFirst(needed)
+            }
+        }
+        count -= total
+        return result
+    }
+
+    /// Removes up to `limit` elements from the tail and returns them tail first (RPOP with a count).
+    /// - Complexity: O(k) for k elements removed.
+    public mutating func removeLast(upTo limit: Int) -> [Bytes] {
+        let total = Swift.min(Swift.max(limit, 0), count)
+        var result: [Bytes] = []
+        result.reserveCapacity(total)
+        while result.count < total {
+            let needed = total - result.count
+            let last = chunks.count - 1
+            if chunks[last].count <= needed {
+                result.append(contentsOf: chunks.removeLast().reversed())
+            } else {
+                let size = chunks[last].count
+                result.append(contentsOf: chunks[last][(size - needed)..<size].reversed())
+                chunks[last].removeLast(needed)
+            }
+        }
+        count -= total
+        return result
+    }
+
+    /// The head element, nil when empty.
     public var first: Bytes? { chunks.first?.first }
+    /// The tail element, nil when empty.
     public var last: Bytes? { chunks.last?.last }
 
     // MARK: - Positions
 
-    /// The chunk holding element `index` and the position inside it. `index` must be in `0..<count`.
-    private func locate(_ index: Int) -> (chunk: Int, offset: Int) {
+    /// The chunk holding element `index` and the position inside it, walking from the nearer end.
+    /// `index` must be in `0..<count`.
+    /// - Complexity: O(count / chunkCapacity).
+    func locate(_ index: Int) -> (chunk: Int, offset: Int) {
         precondition(index >= 0 && index < count, "list index out of range")
         if index < count / 2 {
             var rest = index
@@ -107,32 +178,57 @@ public struct ListValue: Sendable, Sequence {
     }
 
     /// Inserts `element` so that it ends up at `index` (`0...count`).
+    /// - Complexity: O(count / chunkCapacity + chunkCapacity).
     public mutating func insert(_ element: Bytes, at index: Int) {
         precondition(index >= 0 && index <= count, "list index out of range")
         if index == count { return append(element) }
         if index == 0 { return prepend(element) }
         let (chunk, offset) = locate(index)
+        insert(element, chunk: chunk, offset: offset)
+    }
+
+    /// Inserts `element` at `offset` (`0...size`) of chunk `chunk`, splitting the chunk in two halves when it
+    /// passes the capacity.
+    mutating func insert(_ element: Bytes, chunk: Int, offset: Int) {
         chunks[chunk].insert(element, at: offset)
         count += 1
         if chunks[chunk].count > ListValue.chunkCapacity {
             let half = chunks[chunk].count / 2
-            let tail = ContiguousArray(chunks[chunk][half...])
+            let tail = Chunk(chunks[chunk][half...])
             chunks[chunk].removeSubrange(half...)
             chunks.insert(tail, at: chunk + 1)
         }
     }
 
     /// Removes and returns the element at `index` (`0..<count`).
+    /// - Complexity: O(count / chunkCapacity + chunkCapacity).
     @discardableResult
     public mutating func remove(at index: Int) -> Bytes {
         let (chunk, offset) = locate(index)
         let element = chunks[chunk].remove(at: offset)
-        if chunks[chunk].isEmpty { chunks.remove(at: chunk) }
         count -= 1
+        if chunks[chunk].isEmpty {
+            chunks.remove(at: chunk)
+        } else {
+            mergeWithNeighbour(chunk)
+        }
         return element
     }
 
+    /// Merges chunk `index` into a neighbour when the two together are at most ``mergeThreshold`` elements.
+    mutating func mergeWithNeighbour(_ index: Int) {
+        let size = chunks[index].count
+        if index + 1 < chunks.count, size + chunks[index + 1].count <= ListValue.mergeThreshold {
+            let next = chunks.remove(at: index + 1)
+            chunks[index].append(contentsOf: next)
+        } else if index > 0, size + chunks[index - 1].count <= ListValue.mergeThreshold {
+            let this = chunks.remove(at: index)
+            chunks[index - 1].append(contentsOf: this)
+        }
+    }
+
     /// Keeps only the elements at `range` (LTRIM). Whole chunks outside it are dropped without being copied.
+    /// - Complexity: O(removed / chunkCapacity + chunkCapacity).
     public mutating func keep(_ range: Range<Int>) {
         let lower = Swift.max(0, range.lowerBound)
         let upper = Swift.min(count, range.upperBound)
@@ -155,7 +251,8 @@ public struct ListValue: Sendable, Sequence {
         count = upper - lower
     }
 
-    /// Elements in `range`, head to tail.
+    /// Elements in `range`, head to tail (LRANGE).
+    /// - Complexity: O(count / chunkCapacity + range.count).
     public func elements(in range: Range<Int>) -> [Bytes] {
         let lower = Swift.max(0, range.lowerBound)
         let upper = Swift.min(count, range.upperBound)
@@ -173,12 +270,40 @@ public struct ListValue: Sendable, Sequence {
         return result
     }
 
+    // MARK: - Structure (tests)
+
+    /// Number of chunks.
+    package var chunkCount: Int { chunks.count }
+
+    /// The size of every chunk, head first (to check the invariants: none empty, none above the capacity).
+    package var chunkSizes: [Int] { chunks.map(\.count) }
+
+    /// How many of this list's chunks share their storage with a chunk of `other` (a snapshot taken earlier):
+    /// the chunks a write after the snapshot did not have to copy.
+    /// - Complexity: O(chunks)
+    package func chunksShared(with other: ListValue) -> Int {
+        var theirs = Set<UnsafeRawPointer>()
+        theirs.reserveCapacity(other.chunks.count)
+        for chunk in other.chunks { if let address = ListValue.storageAddress(chunk) { theirs.insert(address) } }
+        var shared = 0
+        for chunk in chunks {
+            if let address = ListValue.storageAddress(chunk), theirs.contains(address) { shared += 1 }
+        }
+        return shared
+    }
+
+    private static func storageAddress(_ chunk: Chunk) -> UnsafeRawPointer? {
+        chunk.withUnsafeBufferPointer { $0.baseAddress.map { UnsafeRawPointer($0) } }
+    }
+
     // MARK: - Sequence
 
+    /// Walks the elements head to tail, chunk by chunk.
     public struct Iterator: IteratorProtocol {
         var chunks: Deque<ContiguousArray<Bytes>>.Iterator
         var current: ContiguousArray<Bytes>.Iterator?
 
+        /// The next element towards the tail.
         public mutating func next() -> Bytes? {
             while true {
                 if let element = current?.next() { return element }
@@ -188,7 +313,9 @@ public struct ListValue: Sendable, Sequence {
         }
     }
 
+    /// An iterator from the head.
     public func makeIterator() -> Iterator { Iterator(chunks: chunks.makeIterator(), current: nil) }
 
+    /// The exact count.
     public var underestimatedCount: Int { count }
 }
