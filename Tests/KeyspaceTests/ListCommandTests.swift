@@ -13,12 +13,57 @@ struct ListCommandTests {
 
     private static func numbers(_ range: Range<Int>) -> [Bytes] { range.map { Bytes(integer: Int64($0)) } }
 
-    /// The chunk invariants: no chunk empty or above the capacity, sizes adding up to the count.
+    /// The chunk invariants: no chunk empty or above the capacity, none above the byte limit unless it holds one
+    /// element, sizes adding up to the count.
     private static func expectWellFormed(_ list: ListValue?, sourceLocation: SourceLocation = #_sourceLocation) {
         guard let list else { return }
         let sizes = list.chunkSizes
         #expect(sizes.allSatisfy { $0 >= 1 && $0 <= ListValue.chunkCapacity }, sourceLocation: sourceLocation)
         #expect(sizes.reduce(0, +) == list.count, sourceLocation: sourceLocation)
+        let oversized = zip(sizes, list.chunkByteCounts).filter { $0.0 > 1 && $0.1 > ListValue.chunkByteLimit }
+        #expect(oversized.isEmpty, "chunks over the byte limit: \(oversized)", sourceLocation: sourceLocation)
+    }
+
+    @Test("Large elements: chunks stay within the byte limit through pushes, LSET, LINSERT and LREM")
+    func largeElements() {
+        var generator = ListSetRandom(seed: 21)
+        let run = Harness()
+        var model: [Bytes] = []
+        func element() -> Bytes {
+            let size = [0, 1, 3, 100, 3000, 9000, 20000][Int.random(in: 0..<7, using: &generator)]
+            return Bytes([UInt8](repeating: UInt8.random(in: 97...99, using: &generator), count: size))
+        }
+        for _ in 0..<600 {
+            let value = element()
+            switch Int.random(in: 0..<6, using: &generator) {
+            case 0:
+                run("LPUSH", "l", value)
+                model.insert(value, at: 0)
+            case 1, 2:
+                run("RPUSH", "l", value)
+                model.append(value)
+            case 3 where !model.isEmpty:
+                let index = Int.random(in: 0..<model.count, using: &generator)
+                #expect(run("LSET", "l", Bytes(integer: Int64(index)), value) == .ok)
+                model[index] = value
+            case 4 where !model.isEmpty:
+                let pivot = model[Int.random(in: 0..<model.count, using: &generator)]
+                run("LINSERT", "l", "AFTER", pivot, value)
+                model.insert(value, at: model.firstIndex(of: pivot)! + 1)
+            default:
+                let removed = run("LREM", "l", "2", value)
+                var left = 2
+                model.removeAll { candidate in
+                    guard left > 0, candidate == value else { return false }
+                    left -= 1
+                    return true
+                }
+                #expect(removed == .integer(Int64(2 - left)))
+            }
+            Self.expectWellFormed(run.list("l"))
+        }
+        #expect(run.list("l").map { Array($0) } ?? [] == model)
+        #expect(run("LRANGE", "l", "0", "-1") == .bulks(model))
     }
 
     @Test("Pushes return the length; pops follow Redis 7.0's null and null-array rules")

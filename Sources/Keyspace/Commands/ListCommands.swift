@@ -40,7 +40,7 @@ extension CommandTable {
             guard let list = try context.keyspace.read(ListValue.self, db: context.db, key: context[1]) else {
                 return .emptyArray
             }
-            return .bulks(list.elements(in: list.positions(start: start, stop: stop)))
+            return .array(list.map(list.positions(start: start, stop: stop)) { .bulk($0) })
         },
         CommandSpec("lindex", arity: 3, flags: [.readonly], keys: (1, 1, 1), group: "list") {
             context throws(CommandError) in

@@ -46,8 +46,8 @@ extension ListValue {
         var scanned = 0
         let budget = maxComparisons == 0 ? count : Swift.min(maxComparisons, count)
         // Returns false to stop the scan.
-        func visit(_ candidate: Bytes, at position: Int) -> Bool {
-            if candidate == element {
+        func visit(_ chunk: Chunk, _ offset: Int, at position: Int) -> Bool {
+            if chunk.element(offset, equals: element) {
                 matches += 1
                 if matches > skipping {
                     found.append(position)
@@ -61,16 +61,16 @@ extension ListValue {
         if fromTail {
             var position = count - 1
             for chunk in chunks.reversed() {
-                for candidate in chunk.reversed() {
-                    if !visit(candidate, at: position) { return found }
+                for offset in stride(from: chunk.count - 1, through: 0, by: -1) {
+                    if !visit(chunk, offset, at: position) { return found }
                     position -= 1
                 }
             }
         } else {
             var position = 0
             for chunk in chunks {
-                for candidate in chunk {
-                    if !visit(candidate, at: position) { return found }
+                for offset in 0..<chunk.count {
+                    if !visit(chunk, offset, at: position) { return found }
                     position += 1
                 }
             }
@@ -109,7 +109,8 @@ extension ListValue {
         // Chunks are consumed from the scan's end: `rebuilt` grows in scan order (appended from the head,
         // prepended from the tail) and the rest is spliced back once the quota is used up.
         while quota > 0, let chunk = fromTail ? chunks.popLast() : chunks.popFirst() {
-            let (kept, dropped) = ListValue.filter(chunk, removing: element, upTo: quota, fromTail: fromTail)
+            let (filtered, dropped) = ListValue.filter(chunk, removing: element, upTo: quota, fromTail: fromTail)
+            var kept = filtered
             guard dropped > 0 else {
                 if fromTail { rebuilt.prepend(chunk) } else { rebuilt.append(chunk) }
                 continue
@@ -120,11 +121,16 @@ extension ListValue {
             // Merge with the neighbour already placed when both fit in one chunk.
             // (Sizes only: holding a neighbour in a local would make its storage look shared and force a copy.)
             let neighbourSize = (fromTail ? rebuilt.first?.count : rebuilt.last?.count) ?? Int.max
-            if neighbourSize <= ListValue.mergeThreshold - kept.count {
+            let neighbourBytes = (fromTail ? rebuilt.first?.byteCount : rebuilt.last?.byteCount) ?? Int.max
+            if neighbourSize <= ListValue.mergeThreshold - kept.count,
+                neighbourBytes <= ListValue.chunkByteLimit - kept.byteCount
+            {
                 if fromTail {
-                    rebuilt[0].insert(contentsOf: kept, at: 0)
+                    let next = rebuilt.removeFirst()
+                    kept.append(contentsOf: next, 0..<next.count)
+                    rebuilt.prepend(kept)
                 } else {
-                    rebuilt[rebuilt.count - 1].append(contentsOf: kept)
+                    rebuilt[rebuilt.count - 1].append(contentsOf: kept, 0..<kept.count)
                 }
             } else if fromTail {
                 rebuilt.prepend(kept)
@@ -153,25 +159,25 @@ extension ListValue {
         _ chunk: Chunk, removing element: Bytes, upTo limit: Int, fromTail: Bool
     ) -> (kept: Chunk, dropped: Int) {
         var matches = 0
-        for candidate in chunk where candidate == element { matches += 1 }
+        for offset in 0..<chunk.count where chunk.element(offset, equals: element) { matches += 1 }
         guard matches > 0 else { return (chunk, 0) }
         let dropping = Swift.min(matches, limit)
         // Scanning from the tail and dropping fewer than all matches: the first `matches - dropping` stay.
         var spared = fromTail ? matches - dropping : 0
         var budget = dropping
         var kept = Chunk()
-        kept.reserveCapacity(chunk.count - dropping)
-        for candidate in chunk {
-            if budget > 0, candidate == element {
-                if spared > 0 {
-                    spared -= 1
-                } else {
-                    budget -= 1
-                    continue
-                }
+        // Runs of kept elements are copied in one go.
+        var runStart = 0
+        for offset in 0..<chunk.count where budget > 0 && chunk.element(offset, equals: element) {
+            if spared > 0 {
+                spared -= 1
+                continue
             }
-            kept.append(candidate)
+            budget -= 1
+            kept.append(contentsOf: chunk, runStart..<offset)
+            runStart = offset + 1
         }
+        kept.append(contentsOf: chunk, runStart..<chunk.count)
         return (kept, dropping)
     }
 }

@@ -1,28 +1,34 @@
 import DequeModule
 
-/// A list, stored as a deque of chunks of at most ``chunkCapacity`` elements (Redis's quicklist idea).
+/// A list, stored as a deque of chunks of at most ``chunkCapacity`` elements (Redis's quicklist idea), each
+/// chunk packing its elements' bytes back to back (``ListChunk``, the listpack's role).
 ///
 /// Copying a list shares all chunks; the first write after a snapshot copies the chunk spine (one reference per
 /// chunk) and the chunks it touches, never every element.
 ///
 /// ```
 ///  chunks: [ c0: e0 … e127 ][ c1: … ][ … ][ cN: … ]     count = total elements
+///            └ bytes: e0|e1|…  ends: [end(e0), end(e1), …]
 /// ```
 ///
-/// Invariants: no chunk is empty, none holds more than ``chunkCapacity`` elements, and `count` is the sum of the
-/// chunk sizes. Chunks left small by removals in the middle are merged with a neighbour (see
-/// ``mergeThreshold``), so positional access stays O(count / chunkCapacity) in practice.
+/// Invariants: no chunk is empty; none holds more than ``chunkCapacity`` elements, nor more than
+/// ``chunkByteLimit`` bytes unless it holds a single element; `count` is the sum of the chunk sizes. Chunks left
+/// small by removals in the middle are merged with a neighbour (see ``mergeThreshold``), so positional access stays
+/// O(count / chunkCapacity) in practice.
 public struct ListValue: Sendable, Sequence {
     /// Elements per chunk. Chunks are split when they pass it and never left empty.
     public static let chunkCapacity = 128
-    /// Two neighbouring chunks are merged after a removal when together they hold at most this many elements.
-    /// Below the capacity, so that an insert that splits a full chunk and a removal next to it do not alternate
-    /// between splitting and merging.
+    /// Payload bytes per chunk (Redis's default `list-max-listpack-size -2`, 8 KiB): an insert into a chunk copies
+    /// and moves at most this much, and a large element gets a chunk of its own.
+    public static let chunkByteLimit = 8192
+    /// Two neighbouring chunks are merged after a removal when together they hold at most this many elements (and
+    /// fit the byte limit). Below the capacity, so that an insert that splits a full chunk and a removal next to it
+    /// do not alternate between splitting and merging.
     static let mergeThreshold = chunkCapacity * 3 / 4
 
-    typealias Chunk = ContiguousArray<Bytes>
+    typealias Chunk = ListChunk
 
-    @usableFromInline var chunks: Deque<ContiguousArray<Bytes>>
+    var chunks: Deque<ListChunk>
     /// Number of elements (LLEN).
     public internal(set) var count: Int
 
@@ -36,7 +42,17 @@ public struct ListValue: Sendable, Sequence {
     /// - Complexity: O(n)
     public init<S: Sequence>(_ elements: S) where S.Element == Bytes {
         self.init()
-        for element in elements { append(element) }
+        // Fill one chunk at a time outside the deque, then move it in.
+        var chunk = Chunk()
+        for element in elements {
+            if !chunk.hasRoom(forBytes: element.count) {
+                chunks.append(chunk)
+                chunk = Chunk()
+            }
+            chunk.append(element)
+            count += 1
+        }
+        if !chunk.isEmpty { chunks.append(chunk) }
     }
 
     /// Whether the list has no element (a stored list never is: the key is deleted instead).
@@ -47,11 +63,8 @@ public struct ListValue: Sendable, Sequence {
     /// Adds `element` at the tail (RPUSH).
     /// - Complexity: amortized O(1).
     public mutating func append(_ element: Bytes) {
-        if chunks.isEmpty || chunks[chunks.count - 1].count >= ListValue.chunkCapacity {
-            var chunk = Chunk()
-            chunk.reserveCapacity(8)
-            chunk.append(element)
-            chunks.append(chunk)
+        if chunks.isEmpty || !chunks[chunks.count - 1].hasRoom(forBytes: element.count) {
+            chunks.append(Chunk(element))
         } else {
             chunks[chunks.count - 1].append(element)
         }
@@ -59,13 +72,10 @@ public struct ListValue: Sendable, Sequence {
     }
 
     /// Adds `element` at the head (LPUSH).
-    /// - Complexity: O(chunkCapacity).
+    /// - Complexity: O(chunkCapacity), moving at most `chunkByteLimit` bytes.
     public mutating func prepend(_ element: Bytes) {
-        if chunks.isEmpty || chunks[0].count >= ListValue.chunkCapacity {
-            var chunk = Chunk()
-            chunk.reserveCapacity(8)
-            chunk.append(element)
-            chunks.prepend(chunk)
+        if chunks.isEmpty || !chunks[0].hasRoom(forBytes: element.count) {
+            chunks.prepend(Chunk(element))
         } else {
             chunks[0].insert(element, at: 0)
         }
@@ -76,7 +86,7 @@ public struct ListValue: Sendable, Sequence {
     /// - Complexity: O(chunkCapacity).
     public mutating func removeFirst() -> Bytes? {
         guard !chunks.isEmpty else { return nil }
-        let element = chunks[0].removeFirst()
+        let element = chunks[0].remove(at: 0)
         if chunks[0].isEmpty { chunks.removeFirst() }
         count -= 1
         return element
@@ -87,7 +97,7 @@ public struct ListValue: Sendable, Sequence {
     public mutating func removeLast() -> Bytes? {
         guard !chunks.isEmpty else { return nil }
         let last = chunks.count - 1
-        let element = chunks[last].removeLast()
+        let element = chunks[last].remove(at: chunks[last].count - 1)
         if chunks[last].isEmpty { chunks.removeLast() }
         count -= 1
         return element
@@ -102,11 +112,17 @@ public struct ListValue: Sendable, Sequence {
         result.reserveCapacity(total)
         while result.count < total {
             let needed = total - result.count
-            if chunks[0].count <= needed {
-                result.append(contentsOf: chunks.removeFirst())
+            let size = chunks[0].count
+            let taken = Swift.min(needed, size)
+            do {
+                // Scoped: a chunk still held here would make the removal below copy it.
+                let chunk = chunks[0]
+                for index in 0..<taken { result.append(chunk[index]) }
+            }
+            if taken == size {
+                chunks.removeFirst()
             } else {
-                result.append(contentsOf: chunks[0][0..<needed])
-                chunks[0].removeFirst(needed)
+                chunks[0].removeFirst(taken)
             }
         }
         count -= total
@@ -122,12 +138,16 @@ public struct ListValue: Sendable, Sequence {
         while result.count < total {
             let needed = total - result.count
             let last = chunks.count - 1
-            if chunks[last].count <= needed {
-                result.append(contentsOf: chunks.removeLast().reversed())
+            let size = chunks[last].count
+            let taken = Swift.min(needed, size)
+            do {
+                let chunk = chunks[last]
+                for index in stride(from: size - 1, through: size - taken, by: -1) { result.append(chunk[index]) }
+            }
+            if taken == size {
+                chunks.removeLast()
             } else {
-                let size = chunks[last].count
-                result.append(contentsOf: chunks[last][(size - needed)..<size].reversed())
-                chunks[last].removeLast(needed)
+                chunks[last].removeLast(taken)
             }
         }
         count -= total
@@ -135,9 +155,9 @@ public struct ListValue: Sendable, Sequence {
     }
 
     /// The head element, nil when empty.
-    public var first: Bytes? { chunks.first?.first }
+    public var first: Bytes? { chunks.first.map { $0[0] } }
     /// The tail element, nil when empty.
-    public var last: Bytes? { chunks.last?.last }
+    public var last: Bytes? { chunks.last.map { $0[$0.count - 1] } }
 
     // MARK: - Positions
 
@@ -173,7 +193,8 @@ public struct ListValue: Sendable, Sequence {
         }
         set {
             let (chunk, offset) = locate(index)
-            chunks[chunk][offset] = newValue
+            chunks[chunk].replace(at: offset, with: newValue)
+            splitIfOverfull(chunk)
         }
     }
 
@@ -188,15 +209,26 @@ public struct ListValue: Sendable, Sequence {
     }
 
     /// Inserts `element` at `offset` (`0...size`) of chunk `chunk`, splitting the chunk in two halves when it
-    /// passes the capacity.
+    /// passes the element or byte limit.
     mutating func insert(_ element: Bytes, chunk: Int, offset: Int) {
         chunks[chunk].insert(element, at: offset)
         count += 1
-        if chunks[chunk].count > ListValue.chunkCapacity {
-            let half = chunks[chunk].count / 2
-            let tail = Chunk(chunks[chunk][half...])
-            chunks[chunk].removeSubrange(half...)
-            chunks.insert(tail, at: chunk + 1)
+        splitIfOverfull(chunk)
+    }
+
+    /// Splits chunk `index` until every part is within the element and byte limits (a large element among small
+    /// ones can take more than one split).
+    mutating func splitIfOverfull(_ index: Int) {
+        var index = index
+        var last = index
+        while index <= last {
+            if chunks[index].isOverfull {
+                let tail = chunks[index].splitOff()
+                chunks.insert(tail, at: index + 1)
+                last += 1
+            } else {
+                index += 1
+            }
         }
     }
 
@@ -215,16 +247,20 @@ public struct ListValue: Sendable, Sequence {
         return element
     }
 
-    /// Merges chunk `index` into a neighbour when the two together are at most ``mergeThreshold`` elements.
+    /// Merges chunk `index` into a neighbour when the two together are at most ``mergeThreshold`` elements and
+    /// within the byte limit.
     mutating func mergeWithNeighbour(_ index: Int) {
-        let size = chunks[index].count
-        if index + 1 < chunks.count, size + chunks[index + 1].count <= ListValue.mergeThreshold {
+        if index + 1 < chunks.count, ListValue.canMerge(chunks[index], chunks[index + 1]) {
             let next = chunks.remove(at: index + 1)
-            chunks[index].append(contentsOf: next)
-        } else if index > 0, size + chunks[index - 1].count <= ListValue.mergeThreshold {
+            chunks[index].append(contentsOf: next, 0..<next.count)
+        } else if index > 0, ListValue.canMerge(chunks[index - 1], chunks[index]) {
             let this = chunks.remove(at: index)
-            chunks[index - 1].append(contentsOf: this)
+            chunks[index - 1].append(contentsOf: this, 0..<this.count)
         }
+    }
+
+    static func canMerge(_ a: Chunk, _ b: Chunk) -> Bool {
+        a.count + b.count <= mergeThreshold && a.byteCount + b.byteCount <= chunkByteLimit
     }
 
     /// Keeps only the elements at `range` (LTRIM). Whole chunks outside it are dropped without being copied.
@@ -253,17 +289,21 @@ public struct ListValue: Sendable, Sequence {
 
     /// Elements in `range`, head to tail (LRANGE).
     /// - Complexity: O(count / chunkCapacity + range.count).
-    public func elements(in range: Range<Int>) -> [Bytes] {
+    public func elements(in range: Range<Int>) -> [Bytes] { map(range) { $0 } }
+
+    /// `transform` applied to the elements in `range`, head to tail (LRANGE builds its reply with it, in one pass).
+    /// - Complexity: O(count / chunkCapacity + range.count).
+    public func map<T>(_ range: Range<Int>, _ transform: (Bytes) throws -> T) rethrows -> [T] {
         let lower = Swift.max(0, range.lowerBound)
         let upper = Swift.min(count, range.upperBound)
         guard lower < upper else { return [] }
-        var result: [Bytes] = []
+        var result: [T] = []
         result.reserveCapacity(upper - lower)
         var (chunk, offset) = locate(lower)
         while result.count < upper - lower {
             let source = chunks[chunk]
             let take = Swift.min(source.count - offset, upper - lower - result.count)
-            result.append(contentsOf: source[offset..<(offset + take)])
+            for index in offset..<(offset + take) { result.append(try transform(source[index])) }
             chunk += 1
             offset = 0
         }
@@ -284,37 +324,39 @@ public struct ListValue: Sendable, Sequence {
     package func chunksShared(with other: ListValue) -> Int {
         var theirs = Set<UnsafeRawPointer>()
         theirs.reserveCapacity(other.chunks.count)
-        for chunk in other.chunks { if let address = ListValue.storageAddress(chunk) { theirs.insert(address) } }
+        for chunk in other.chunks { if let address = chunk.storageAddress { theirs.insert(address) } }
         var shared = 0
         for chunk in chunks {
-            if let address = ListValue.storageAddress(chunk), theirs.contains(address) { shared += 1 }
+            if let address = chunk.storageAddress, theirs.contains(address) { shared += 1 }
         }
         return shared
     }
 
-    private static func storageAddress(_ chunk: Chunk) -> UnsafeRawPointer? {
-        chunk.withUnsafeBufferPointer { $0.baseAddress.map { UnsafeRawPointer($0) } }
-    }
+    /// The payload bytes of every chunk, head first.
+    package var chunkByteCounts: [Int] { chunks.map(\.byteCount) }
 
     // MARK: - Sequence
 
     /// Walks the elements head to tail, chunk by chunk.
     public struct Iterator: IteratorProtocol {
-        var chunks: Deque<ContiguousArray<Bytes>>.Iterator
-        var current: ContiguousArray<Bytes>.Iterator?
+        var chunks: Deque<ListChunk>.Iterator
+        var current = ListChunk()
+        var offset = 0
 
         /// The next element towards the tail.
         public mutating func next() -> Bytes? {
-            while true {
-                if let element = current?.next() { return element }
+            while offset == current.count {
                 guard let chunk = chunks.next() else { return nil }
-                current = chunk.makeIterator()
+                current = chunk
+                offset = 0
             }
+            defer { offset += 1 }
+            return current[offset]
         }
     }
 
     /// An iterator from the head.
-    public func makeIterator() -> Iterator { Iterator(chunks: chunks.makeIterator(), current: nil) }
+    public func makeIterator() -> Iterator { Iterator(chunks: chunks.makeIterator()) }
 
     /// The exact count.
     public var underestimatedCount: Int { count }
