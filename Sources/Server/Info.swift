@@ -96,17 +96,7 @@ extension ServerCore {
                 "mem_allocator:libc", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
             ]
         case "persistence":
-            return [
-                "loading:0", "async_loading:0", "rdb_changes_since_last_save:\(keyspace.dirty)",
-                "rdb_bgsave_in_progress:0", "rdb_last_save_time:\(lastSave)",
-                "rdb_last_bgsave_status:\(lastSaveSucceeded ? "ok" : "err")", "rdb_last_bgsave_time_sec:-1",
-                "rdb_current_bgsave_time_sec:-1", "rdb_saves:\(saves)",
-                "rdb_last_load_keys_expired:\(lastLoad?.expiredSkipped ?? 0)",
-                "rdb_last_load_keys_loaded:\(lastLoad?.keysLoaded ?? 0)",
-                "aof_enabled:\(config["appendonly"] == "yes" ? 1 : 0)", "aof_rewrite_in_progress:0",
-                "aof_rewrite_scheduled:0", "aof_last_rewrite_time_sec:-1", "aof_current_rewrite_time_sec:-1",
-                "aof_last_bgrewrite_status:ok", "aof_rewrites:0", "aof_last_write_status:ok",
-            ]
+            return persistenceInfo
         case "stats":
             return [
                 "total_connections_received:\(stats.connectionsReceived)",

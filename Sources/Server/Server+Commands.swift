@@ -17,6 +17,8 @@ extension ServerCore {
             CommandSpec("save", arity: 1, flags: [.admin, .noScript, .noMulti], group: "server") { [unowned self] _ throws(CommandError) in
                 do {
                     try saveSynchronously()
+                } catch let error as BackgroundSaveInProgress {
+                    throw CommandError("ERR \(error.description)")
                 } catch {
                     throw CommandError("ERR")
                 }
@@ -236,5 +238,10 @@ extension ServerCore {
         if changed.contains("proto-max-bulk-len") {
             for client in clients.values { client.setMaxBulkBytes(config.protoMaxBulkLength) }
         }
+        if changed.contains("appendonly") {
+            if config["appendonly"] == "yes" { try enableAppendOnly() } else { disableAppendOnly() }
+        }
+        if changed.contains("appendfsync") { persistence.aof?.policy = fsyncPolicy }
+        if changed.contains("stop-writes-on-bgsave-error") || changed.contains("save") { updateWriteDenial() }
     }
 }

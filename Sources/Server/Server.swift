@@ -57,6 +57,8 @@ final class ServerCore: @unchecked Sendable {
     let runID: String = (0..<40).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
     var activeExpireEnabled = true
     var lastLoad: RDBLoadSummary?
+    /// Background jobs, save status and the AOF (Persistence/).
+    let persistence = PersistenceState()
     private var shuttingDown = false
     /// Completed by ``shutdown(save:force:)``; made by ``start()``.
     private var closed: EventLoopPromise<Void>?
@@ -71,6 +73,7 @@ final class ServerCore: @unchecked Sendable {
         names = CommandNameTable(keyspace.commands)
         applyConfiguration()
         registerServerCommands()
+        registerPersistenceCommands()
         for (from, to) in config.renamedCommands { renameCommand(from, to) }
         names = CommandNameTable(keyspace.commands)
         stats.reset(commands: names.specs.count)
@@ -118,7 +121,13 @@ final class ServerCore: @unchecked Sendable {
     /// Loads `dir/dbfilename` when it exists (and persistence is available).
     /// - Throws: the reader's error; the caller logs it and exits as Redis does.
     func loadDataset() throws {
-        guard config.persistenceAvailable, FileManager.default.fileExists(atPath: config.dbfilename) else { return }
+        guard config.persistenceAvailable else { return }
+        // With appendonly yes the AOF is the source of truth, as in Redis (the RDB is not read).
+        if config["appendonly"] == "yes" {
+            try loadAppendOnlyFile()
+            return
+        }
+        guard FileManager.default.fileExists(atPath: config.dbfilename) else { return }
         let start = Date()
         let summary = try keyspace.loadRDB(path: config.dbfilename)
         lastLoad = summary
@@ -190,6 +199,9 @@ final class ServerCore: @unchecked Sendable {
 
     private func cronTick() {
         if activeExpireEnabled { keyspace.activeExpireCycle() }
+        // Keys expired by the cycle propagate DELs: they reach the AOF like any write.
+        flushAppendOnlyLogBeforeReplies()
+        persistenceCron()
         let now = Keyspace.unixMilliseconds()
         stats.opsSamples.append((now, keyspace.commandsProcessed))
         if stats.opsSamples.count > 16 { stats.opsSamples.removeFirst(stats.opsSamples.count - 16) }
@@ -260,6 +272,7 @@ final class ServerCore: @unchecked Sendable {
     /// - Throws: the writer's error (already logged).
     func saveSynchronously() throws {
         guard config.persistenceAvailable else { throw PersistenceUnavailable() }
+        if persistence.job?.kind == .rdb { throw BackgroundSaveInProgress() }
         let dirtyBefore = keyspace.dirty
         do {
             _ = try Keyspace.saveRDB(keyspace.snapshot(), path: rdbPath, options: rdbWriteOptions, aux: rdbAux)
@@ -273,6 +286,10 @@ final class ServerCore: @unchecked Sendable {
         lastSaveSucceeded = true
         saves += 1
         serverLog.notice("DB saved on disk")
+    }
+
+    struct BackgroundSaveInProgress: Error, CustomStringConvertible {
+        var description: String { "Background save already in progress" }
     }
 
     struct PersistenceUnavailable: Error, CustomStringConvertible {
@@ -307,6 +324,15 @@ final class ServerCore: @unchecked Sendable {
                     serverLog.warning("Error trying to save the DB, can't exit.")
                     return false
                 }
+            }
+        }
+        if let log = persistence.aof {
+            flushAppendOnlyLogBeforeReplies()
+            do {
+                try log.close()
+                serverLog.notice("Calling fsync() on the AOF file.")
+            } catch {
+                serverLog.warning("Error closing the AOF file: \(error)")
             }
         }
         shuttingDown = true
