@@ -106,7 +106,7 @@ extension ServerCore {
                 "rejected_connections:\(stats.rejectedConnections)", "expired_keys:\(keyspace.expiredKeys)",
                 "evicted_keys:0", "keyspace_hits:\(keyspace.keyspaceHits)",
                 "keyspace_misses:\(keyspace.keyspaceMisses)", "pubsub_channels:0", "pubsub_patterns:0",
-                "latest_fork_usec:0", "total_forks:0", "total_error_replies:\(stats.errorReplies)",
+                "latest_fork_usec:\(persistence.latestSnapshotMicroseconds)", "total_forks:\(persistence.snapshotsTaken)", "total_error_replies:\(stats.errorReplies)",
             ]
         case "replication":
             return [

@@ -18,6 +18,7 @@ extension ServerCore {
         let started = monotonicMicroseconds()
         let snapshot = keyspace.snapshot()
         persistence.latestSnapshotMicroseconds = monotonicMicroseconds() - started
+        persistence.snapshotsTaken += 1
         return snapshot
     }
 

@@ -45,6 +45,8 @@ final class PersistenceState {
     var backgroundSaveScheduled = false
     /// Microseconds the command thread spent taking the last snapshot (INFO `latest_fork_usec`).
     var latestSnapshotMicroseconds = 0
+    /// Snapshots taken for background jobs (INFO `total_forks`).
+    var snapshotsTaken = 0
     /// Extra resident memory seen during the last job (INFO `rdb_last_cow_size` / `aof_last_cow_size`).
     var lastRDBExtraBytes = 0
     var lastAOFExtraBytes = 0
