@@ -131,6 +131,21 @@ struct ListChunk: Sendable {
         ends.removeLast(k)
     }
 
+    /// Drops spare capacity (growth by doubling leaves up to half of each buffer unused), for a chunk that is
+    /// full and will not grow again soon.
+    mutating func shrinkToFit() {
+        if bytes.capacity - bytes.count > 64 { bytes = ListChunk.exactCopy(of: bytes) }
+        if ends.capacity - ends.count > 16 { ends = ListChunk.exactCopy(of: ends) }
+    }
+
+    /// A copy with no spare capacity (`Array(array[...])` would share the buffer, spare capacity included).
+    private static func exactCopy<T>(of array: [T]) -> [T] {
+        var copy: [T] = []
+        copy.reserveCapacity(array.count)
+        copy.append(contentsOf: array)
+        return copy
+    }
+
     /// Moves the elements after a split point into a new chunk and returns it: half of the elements when there are
     /// too many, else the element boundary nearest half of the bytes. Both parts keep at least one element.
     /// Requires at least two elements.

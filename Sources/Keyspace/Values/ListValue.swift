@@ -46,6 +46,7 @@ public struct ListValue: Sendable, Sequence {
         var chunk = Chunk()
         for element in elements {
             if !chunk.hasRoom(forBytes: element.count) {
+                chunk.shrinkToFit()
                 chunks.append(chunk)
                 chunk = Chunk()
             }
@@ -64,6 +65,7 @@ public struct ListValue: Sendable, Sequence {
     /// - Complexity: amortized O(1).
     public mutating func append(_ element: Bytes) {
         if chunks.isEmpty || !chunks[chunks.count - 1].hasRoom(forBytes: element.count) {
+            if !chunks.isEmpty { chunks[chunks.count - 1].shrinkToFit() }
             chunks.append(Chunk(element))
         } else {
             chunks[chunks.count - 1].append(element)
@@ -75,6 +77,7 @@ public struct ListValue: Sendable, Sequence {
     /// - Complexity: O(chunkCapacity), moving at most `chunkByteLimit` bytes.
     public mutating func prepend(_ element: Bytes) {
         if chunks.isEmpty || !chunks[0].hasRoom(forBytes: element.count) {
+            if !chunks.isEmpty { chunks[0].shrinkToFit() }
             chunks.prepend(Chunk(element))
         } else {
             chunks[0].insert(element, at: 0)
