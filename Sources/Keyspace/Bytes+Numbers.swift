@@ -108,11 +108,18 @@ extension Bytes {
     }
 
     static func formatted(_ format: String, _ arguments: any CVarArg...) -> String {
-        withVaList(arguments) { list in
-            var buffer = [CChar](repeating: 0, count: 512)
-            let written = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress!, 512, format, list) }
-            let length = Swift.max(0, Swift.min(Int(written), 511))
-            return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        // 512 bytes fit every double; "%.17Lf" of a large long double (INCRBYFLOAT reaches 1.19e4932) needs up to
+        // about 4950, so retry once with the size vsnprintf reports.
+        var capacity = 512
+        while true {
+            let (written, text) = withVaList(arguments) { list -> (Int, String) in
+                var buffer = [CChar](repeating: 0, count: capacity)
+                let written = buffer.withUnsafeMutableBufferPointer { vsnprintf($0.baseAddress!, capacity, format, list) }
+                let length = Swift.max(0, Swift.min(Int(written), capacity - 1))
+                return (Int(written), String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            }
+            if written < capacity { return text }
+            capacity = written + 1
         }
     }
 }
