@@ -5,7 +5,7 @@ import NIOCore
 import Testing
 import TestSupport
 
-@Suite("SHA1 and DEBUG DIGEST")
+@Suite("SHA1 and DEBUG DIGEST", .serialized)
 struct DigestTests {
     static let oracle = RedisOracle.make(port: 7801)
 
@@ -146,5 +146,47 @@ struct DigestTests {
         let keyspace = Keyspace()
         keyspace.set(db: 0, key: "s", value: .stream(StreamValue(rdb: stream)))
         #expect(try oracle.client.send(["DEBUG", "DIGEST"]) == .status(keyspace.digest()))
+    }
+}
+
+// MARK: - Comparing whole datasets with the oracle
+
+extension RedisOracle {
+    /// ``compare(_:keyspace:sourceLocation:)``, then the whole datasets by DEBUG DIGEST (every database, values,
+    /// and which keys have an expiry). Returns our keyspace for further checks.
+    @discardableResult
+    func compareWithDigest(
+        _ script: [(command: [String], comparison: Comparison)], sourceLocation: SourceLocation = #_sourceLocation
+    ) throws -> Keyspace {
+        let keyspace = Keyspace()
+        try compare(script, keyspace: keyspace, sourceLocation: sourceLocation)
+        let theirs = try client.send(["DEBUG", "DIGEST"])
+        #expect(theirs == .status(keyspace.digest()), "dataset digest", sourceLocation: sourceLocation)
+        return keyspace
+    }
+
+    /// ``compareWithDigest(_:sourceLocation:)`` with exact comparison for every command.
+    @discardableResult
+    func compareWithDigest(_ commands: [[String]], sourceLocation: SourceLocation = #_sourceLocation) throws -> Keyspace {
+        try compareWithDigest(commands.map { ($0, Comparison.exact) }, sourceLocation: sourceLocation)
+    }
+}
+
+extension RedisOracle {
+    /// Like ``compareWithDigest(_:sourceLocation:)`` for commands whose arguments are not text (DUMP payloads):
+    /// each reply compared exactly, then the datasets by DEBUG DIGEST.
+    @discardableResult
+    func compareBinary(_ commands: [[[UInt8]]], sourceLocation: SourceLocation = #_sourceLocation) throws -> Keyspace {
+        _ = try client.send(["FLUSHALL"])
+        _ = try client.send(["SELECT", "0"])
+        let keyspace = Keyspace()
+        let session = Session()
+        for command in commands {
+            let mine = keyspace.execute(command.map { Bytes($0) }, session: session)
+            let theirs = try client.send(bytes: command)
+            #expect(mine.resp == theirs, "\(command.map { String(decoding: $0.prefix(40), as: UTF8.self) })", sourceLocation: sourceLocation)
+        }
+        #expect(try client.send(["DEBUG", "DIGEST"]) == .status(keyspace.digest()), "dataset digest", sourceLocation: sourceLocation)
+        return keyspace
     }
 }
