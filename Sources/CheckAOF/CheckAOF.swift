@@ -33,6 +33,10 @@ struct CheckAOF: ParsableCommand {
             Commands that Redis would refuse to load (unknown name, wrong number of arguments) are listed \
             as suspicious; they do not make the file invalid.
 
+            A single-file AOF may be gzip-compressed (detected from its content): sizes and offsets are then \
+            those of the decompressed data, and --fix / --truncate-to-timestamp refuse to cut it. Files named \
+            in a manifest must not be compressed (Redis cannot load them).
+
             Exit status: 0 valid, empty, or repaired; 1 not valid, not repaired, or unreadable; 64 usage error.
             """,
         version: "redis-check-aof 0.1.0 (Redis 7 layouts)"
@@ -128,19 +132,21 @@ struct Checker {
                 report.error = "cannot open \(target)"
                 return 1
             }
-            if head.starts(with: [0x1f, 0x8b]) {
-                // Redis never writes a compressed AOF, and offsets in one could not be cut in place.
-                say("AOF \(target) is gzip-compressed: decompress it first, aborting...")
-                report.error = "gzip-compressed input"
-                return 1
-            }
-            if AOFManifest.looksLikeManifest(head) {
+            let isGzip = isGzipMagic(head)
+            // Detection looks at the decompressed bytes of a gzip file.
+            let decoded = isGzip ? decodedPrefix(target, count: 4096) : head
+            if AOFManifest.looksLikeManifest(decoded) {
+                if isGzip {
+                    say("AOF manifest \(target) is gzip-compressed: Redis cannot read it, aborting...")
+                    report.error = "gzip-compressed manifest"
+                    return 1
+                }
                 try checkMultiPart(manifestPath: target)
             } else {
                 say("Start checking Old-Style AOF")
                 let outcome = try checkSingle(
                     name: target, path: target, kind: "aof", lastFile: true,
-                    preamble: AOFReader<InputSource>.startsWithRDB(Array(head.prefix(8))))
+                    preamble: AOFReader<InputSource>.startsWithRDB(Array(decoded.prefix(8))))
                 printOutcome(outcome, name: target, label: "AOF")
             }
             return 0
@@ -168,6 +174,14 @@ struct Checker {
         for (index, entry) in files.enumerated() {
             let path = directory + "/" + entry.fileName
             let lastFile = index == files.count - 1
+            if let head = readPrefix(path, count: 2), isGzipMagic(head) {
+                // Redis loads manifest files as they are: a compressed one fails its load.
+                say("AOF \(entry.fileName) is gzip-compressed: Redis cannot load a compressed file named in a manifest, aborting...")
+                report.files.append(
+                    FileReport(name: entry.fileName, kind: entry.type == .base ? "base" : "incr", gzip: true,
+                               error: ["message": .string("gzip-compressed file in a manifest")]))
+                throw Stop(status: 1)
+            }
             if entry.type == .base {
                 let preamble = readPrefix(path, count: 5).map { $0.starts(with: Array("REDIS".utf8)) } ?? false
                 say("Start to check BASE AOF (\(preamble ? "RDB" : "RESP") format).")
@@ -199,7 +213,7 @@ struct Checker {
         throws(Stop) -> FileOutcome
     {
         var info = FileReport(name: name, kind: kind == "aof" && preamble ? "aof-rdb-preamble" : kind)
-        let size: Int64
+        var size: Int64
         let source: InputSource
         do throws(FormatError) {
             source = try InputSource.open(path)
@@ -211,6 +225,11 @@ struct Checker {
             throw Stop(status: 1)
         }
         defer { source.close() }
+        let isGzip = source.isGzip
+        info.gzip = isGzip
+        if isGzip {
+            say("AOF \(name) is gzip-compressed: sizes and offsets are those of the decompressed data")
+        }
         info.size = size
         if size == 0 {
             report.files.append(info)
@@ -220,7 +239,8 @@ struct Checker {
         var suspicious = SuspiciousCommands()
         var failure: FormatError?
         var keys = 0
-        var progress = ProgressBar(totalBytes: size, enabled: !json)
+        // The decompressed size of gzip input is known only at the end: no progress bar for it.
+        var progress = ProgressBar(totalBytes: isGzip ? nil : size, enabled: !json)
         if preamble { say("[offset 0] Checking RDB file \(name)") }
         while true {
             let event: AOFEvent?
@@ -241,6 +261,12 @@ struct Checker {
                     say("[offset \(reader.offset)] Selecting DB ID \(db)")
                 case .beginKey:
                     keys += 1
+                    // Validated in full, without building element events.
+                    do throws(FormatError) {
+                        _ = try reader.skipRDBValue()
+                    } catch {
+                        failure = error
+                    }
                 case .end:
                     say("[offset \(reader.offset)] \\o/ RDB looks OK! \\o/")
                     say("[info] \(keys) keys read")
@@ -270,6 +296,10 @@ struct Checker {
                     say("AOF \(path) has nothing before timestamp \(toTimestamp), aborting...")
                     throw Stop(status: 1)
                 }
+                if isGzip {
+                    say("Cannot truncate AOF \(name) to timestamp \(toTimestamp): it is gzip-compressed, and the cut would be at offset \(annotation.offset) of the decompressed data. Decompress it (gzip -d), then run again on the plain file. Nothing was changed.")
+                    throw Stop(status: 1)
+                }
                 if !lastFile {
                     say("Failed to truncate AOF \(path) to timestamp \(toTimestamp) to offset \(annotation.offset) because it is not the last file.")
                     say("If you insist, please delete all files after this file according to the manifest file and delete the corresponding records in manifest file manually. Then re-run redis-check-aof.")
@@ -286,9 +316,18 @@ struct Checker {
                 return .timestampTruncated
             }
         }
-        progress.update(size)
         line = reader.line
         info.line = reader.line
+        if isGzip {
+            // Offsets and sizes are in the decompressed data: read what is left to learn its size.
+            size = reader.readInputSize()
+            info.size = size
+            if size == 0, failure == nil {
+                report.files.append(info)
+                return .empty
+            }
+        }
+        progress.update(size)
 
         if let failure, reader.failedInPreamble {
             say("--- RDB ERROR DETECTED ---")
@@ -308,6 +347,9 @@ struct Checker {
                 errorLine = "\(hexOffset(reader.lastItemOffset)): \(message)\(suffix)"
             } else if failure.detail.hasPrefix("format error") {
                 say("AOF \(name) format error")
+            } else if failure.phase == .io {
+                // The input itself failed: damaged gzip data, a read error.
+                errorLine = "\(hexOffset(failure.offset)): \(failure.detail)"
             } else if reader.inTransaction, failure.code == .truncated {
                 // The input ended at the start of a line inside a transaction: Redis has no message of its own
                 // for that and reports the open MULTI.
@@ -332,9 +374,18 @@ struct Checker {
             return .ok
         }
         say("AOF analyzed: filename=\(name), size=\(size), ok_up_to=\(okUpTo), ok_up_to_line=\(reader.line), diff=\(diff)")
+        if diff == 0, let failure {
+            // Every command is whole, but the input itself failed after them (a gzip trailer missing or wrong).
+            say("AOF \(name) is not valid: \(failure.detail)")
+            throw Stop(status: 1)
+        }
         guard diff > 0 else { return .ok }
         guard fix else {
             say("AOF \(name) is not valid. Use the --fix option to try fixing it.")
+            throw Stop(status: 1)
+        }
+        if isGzip {
+            say("Cannot fix AOF \(name): it is gzip-compressed, and the cut would be at offset \(okUpTo) of the decompressed data. Decompress it (gzip -d), then run --fix on the plain file. Nothing was changed.")
             throw Stop(status: 1)
         }
         if !lastFile {
@@ -441,6 +492,23 @@ func readPrefix(_ path: String, count: Int) -> [UInt8]? {
         bytes += chunk.prefix(min(got, count - bytes.count))
     }
     return bytes
+}
+
+/// True when `bytes` start with the gzip magic (1f 8b).
+func isGzipMagic(_ bytes: [UInt8]) -> Bool {
+    bytes.starts(with: [0x1f, 0x8b])
+}
+
+/// The first `count` bytes of a file after gzip decompression (as many as could be decoded when the data is
+/// damaged).
+func decodedPrefix(_ path: String, count: Int) -> [UInt8] {
+    guard var source = try? InputSource.open(path) else { return [] }
+    defer { source.close() }
+    var buffer = ByteBufferAllocator().buffer(capacity: count)
+    while buffer.readableBytes < count {
+        guard let got = try? source.read(into: &buffer, atMost: count - buffer.readableBytes), got > 0 else { break }
+    }
+    return Array(buffer.readableBytesView.prefix(count))
 }
 
 /// The manifest inside an `appendonlydir`: the one `*.manifest` that is not a `temp-` file.

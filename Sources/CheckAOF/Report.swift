@@ -1,4 +1,5 @@
 import Formats
+import NIOCore
 
 /// A JSON value of the report (keys of an object keep their insertion order).
 enum JSONValue {
@@ -43,6 +44,8 @@ enum JSONValue {
 struct FileReport {
     var name: String
     var kind: String
+    /// True for a gzip-compressed file (sizes and offsets are then in the decompressed data).
+    var gzip = false
     var size: Int64 = 0
     var okUpTo: Int64 = 0
     var line: Int64 = 1
@@ -51,7 +54,7 @@ struct FileReport {
 
     var json: String {
         var members: [(String, JSONValue)] = [
-            ("name", .string(name)), ("kind", .string(kind)), ("size", .int(size)), ("ok_up_to", .int(okUpTo)),
+            ("name", .string(name)), ("kind", .string(kind)), ("gzip", .bool(gzip)), ("size", .int(size)), ("ok_up_to", .int(okUpTo)),
             ("ok_up_to_line", .int(line)), ("diff", .int(diff)),
         ]
         let errorText = error.map { error in
@@ -106,15 +109,25 @@ struct SuspiciousCommands {
         "georadius": -6, "lmpop": -4, "zmpop": -4, "blpop": -3, "brpop": -3, "sintercard": -3,
     ]
 
+    /// The last name looked up (a copy) and its arity, nil when unknown: an AOF repeats the same command many
+    /// times in a row (a rewrite writes a big key as RPUSH after RPUSH), and comparing bytes is cheaper than
+    /// hashing a lower-cased string for every command.
+    private var lastName = ByteBuffer()
+    private var lastArity: Int?
+
     /// Why `command` looks wrong, or nil.
     mutating func check(_ command: RESPCommand) -> String? {
-        let name = command.name
-        guard let arity = Self.arity[name] else {
+        let name = command.arguments[0]
+        if name != lastName {
+            lastName = ByteBuffer(bytes: name.readableBytesView)
+            lastArity = Self.arity[command.name]
+        }
+        guard let arity = lastArity else {
             return "unknown command '\(FormatError.escape(command.arguments[0], limit: 64))'"
         }
         let count = command.arguments.count
         if arity > 0 ? count != arity : count < -arity {
-            return "wrong number of arguments for '\(name)': \(count)"
+            return "wrong number of arguments for '\(command.name)': \(count)"
         }
         return nil
     }

@@ -285,14 +285,104 @@ import Testing
         #expect(suspicious.map { $0["line"] as? Int } == [1, 6])
     }
 
-    @Test func gzipInputIsRefused() throws {
+    // MARK: - Gzip input
+
+    /// The report lines that do not depend on the file's name or compression.
+    static func gzipNeutral(_ result: ProcessResult, name: String) -> [String] {
+        lines(result).filter { !$0.contains("is gzip-compressed") }.map { $0.replacingOccurrences(of: name, with: "NAME") }
+    }
+
+    static let gzipSample = Array(
+        ("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n#TS:1700000000\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n"
+            + "#TS:1700000005\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n*1\r\n$4\r\nEXEC\r\n").utf8)
+
+    /// A gzip file gives the plain file's report (sizes and offsets of the decompressed data), with a note.
+    @Test func gzipSingleFileIsCheckedLikeThePlainOne() throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let file = directory.appendingPathComponent("a.aof.gz")
-        try Data(try gzipped(Array("*1\r\n$4\r\nPING\r\n".utf8))).write(to: file)
-        let result = try Self.check(["--fix", "--yes", file.path])
+        let cuts = [Self.gzipSample.count, 70, Self.gzipSample.count - 3, 60]
+        for cut in cuts {
+            let plainBytes = Array(Self.gzipSample.prefix(cut))
+            try Data(plainBytes).write(to: directory.appendingPathComponent("p.aof"))
+            try Data(try gzipped(plainBytes)).write(to: directory.appendingPathComponent("g.aof.gz"))
+            let plain = try Self.check(["p.aof"], in: directory)
+            let compressed = try Self.check(["g.aof.gz"], in: directory)
+            #expect(compressed.status == plain.status, "cut \(cut)")
+            #expect(compressed.standardOutput.contains("AOF g.aof.gz is gzip-compressed: sizes and offsets are those of the decompressed data\n"))
+            #expect(Self.gzipNeutral(compressed, name: "g.aof.gz") == Self.gzipNeutral(plain, name: "p.aof"), "cut \(cut)")
+            let report = try Self.json(try Self.check(["--json", "g.aof.gz"], in: directory))
+            let files = try #require(report["files"] as? [[String: Any]])
+            #expect(files.first?["gzip"] as? Bool == true)
+            #expect(files.first?["size"] as? Int == cut)
+        }
+        #expect(try Self.check(["g.aof.gz"], in: directory).status == 1)  // the last cut is inside a command
+    }
+
+    @Test func gzipPreambleAOFIsChecked() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let base = Self.aofFixtures.appendingPathComponent("redis-7.0-preamble-rewrite/appendonlydir/appendonly.aof.2.base.rdb")
+        let bytes = try Self.bytes(base) + Array("*1\r\n$4\r\nPING\r\n".utf8)
+        try Data(try gzipped(bytes)).write(to: directory.appendingPathComponent("preamble.aof.gz"))
+        let result = try Self.check(["preamble.aof.gz"], in: directory)
+        #expect(result.status == 0, "\(result.standardOutput)")
+        #expect(result.standardOutput.contains("RDB preamble is OK, proceeding with AOF tail..."))
+        #expect(result.standardOutput.contains("size=\(bytes.count), ok_up_to=\(bytes.count),"))
+        #expect(result.standardOutput.hasSuffix("AOF preamble.aof.gz is valid\n"))
+    }
+
+    /// Damaged compressed data (a cut .gz file) is reported at its decompressed offset; never fixed.
+    @Test func damagedGzipIsNotValid() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let compressed = try gzipped(Self.gzipSample)
+        let file = directory.appendingPathComponent("cut.aof.gz")
+        try Data(compressed.dropLast(4)).write(to: file)  // the gzip trailer is incomplete
+        let result = try Self.check([file.path])
         #expect(result.status == 1)
-        #expect(result.standardOutput.contains("is gzip-compressed: decompress it first"))
+        #expect(result.standardOutput.contains("gzip stream ends before its trailer"))
+        #expect(result.standardOutput.contains("is not valid"))
+    }
+
+    @Test func gzipIsNeverCut() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("t.aof.gz")
+        let compressed = try gzipped(Array(Self.gzipSample.dropLast(3)))
+        try Data(compressed).write(to: file)
+        let fixed = try Self.check(["--fix", "--yes", "t.aof.gz"], in: directory)
+        #expect(fixed.status == 1)
+        #expect(fixed.standardOutput.contains(
+            "Cannot fix AOF t.aof.gz: it is gzip-compressed, and the cut would be at offset 82 of the decompressed data. Decompress it (gzip -d), then run --fix on the plain file. Nothing was changed.\n"))
+        let timestamp = try Self.check(["--truncate-to-timestamp", "1700000001", "t.aof.gz"], in: directory)
+        #expect(timestamp.status == 1)
+        #expect(timestamp.standardOutput.contains("Cannot truncate AOF t.aof.gz to timestamp 1700000001: it is gzip-compressed"))
+        #expect(try Self.bytes(file) == compressed)
+        #expect(try Self.backups(in: directory).isEmpty)
+        // Nothing to cut: the report only.
+        try Data(try gzipped(Self.gzipSample)).write(to: file)
+        #expect(try Self.check(["--fix", "--yes", "t.aof.gz"], in: directory).status == 0)
+    }
+
+    /// Redis loads the files of a manifest as they are: a compressed one (or manifest) is refused.
+    @Test func gzipInAManifestIsRefused() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = Self.aofFixtures.appendingPathComponent("redis-7.0-resp/appendonlydir")
+        let names = try FileManager.default.contentsOfDirectory(atPath: source.path)
+        try Self.copy(names.map { source.appendingPathComponent($0) }, into: directory)
+        let incr = directory.appendingPathComponent("appendonly.aof.1.incr.aof")
+        try Data(try gzipped(try Self.bytes(incr))).write(to: incr)
+        let result = try Self.check(["appendonly.aof.manifest"], in: directory)
+        #expect(result.status == 1)
+        #expect(result.standardOutput.contains(
+            "AOF appendonly.aof.1.incr.aof is gzip-compressed: Redis cannot load a compressed file named in a manifest, aborting...\n"))
+
+        let manifest = directory.appendingPathComponent("appendonly.aof.manifest")
+        try Data(try gzipped(try Self.bytes(manifest))).write(to: manifest)
+        let compressedManifest = try Self.check(["appendonly.aof.manifest"], in: directory)
+        #expect(compressedManifest.status == 1)
+        #expect(compressedManifest.standardOutput.contains("AOF manifest appendonly.aof.manifest is gzip-compressed: Redis cannot read it, aborting...\n"))
     }
 
     @Test func usageErrors() throws {

@@ -1,3 +1,5 @@
+import NIOCore
+
 // The manifest of a multi-part AOF (Redis 7.0+, `aof.c` `aofLoadManifestFromFile`):
 //
 //   # comment lines are skipped
@@ -8,6 +10,11 @@
 // Each line ≤ 1024 bytes, LF-terminated, an even number (≥ 6) of tokens split as `sdssplitargs` splits them
 // (names with spaces or control characters are "quoted" with C escapes), keys case-insensitive, extra pairs
 // ignored for forward compatibility.
+//
+// Redis writes the lines in that order (getAofManifestAsString): the base, the history files, the incremental
+// files; the file is replaced atomically (temp-<appendfilename>.manifest, fsync, rename, fsync of the directory).
+// File names (aof.c): <appendfilename>.<seq>.base.rdb | .base.aof, <appendfilename>.<seq>.incr.aof,
+// <appendfilename>.manifest.
 
 /// The kind of a file listed in a manifest.
 public enum AOFFileType: Character, Sendable {
@@ -44,6 +51,14 @@ public struct AOFManifest: Sendable {
     public var history: [AOFManifestEntry] = []
     /// INCR files in increasing sequence, the order Redis loads them.
     public var incrementals: [AOFManifestEntry] = []
+
+    /// Creates a manifest from its entries (the lists say each entry's type; ``AOFManifestEntry/type`` is not
+    /// consulted when writing).
+    public init(base: AOFManifestEntry? = nil, history: [AOFManifestEntry] = [], incrementals: [AOFManifestEntry] = []) {
+        self.base = base
+        self.history = history
+        self.incrementals = incrementals
+    }
 
     /// The files Redis loads, in order: the base, then every incremental file.
     public var loadOrder: [AOFManifestEntry] { (base.map { [$0] } ?? []) + incrementals }
@@ -155,6 +170,66 @@ public struct AOFManifest: Sendable {
             index = end + 1
         }
         return false
+    }
+
+    // MARK: - Writing
+
+    /// The manifest's text as Redis writes it: `file <name> seq <n> type <b|h|i>\n` for the base, each history
+    /// file, then each incremental file. A name that `sdssplitargs` would not read back as it is (spaces,
+    /// quotes, backslashes, bytes outside printable ASCII) is written in double quotes with C escapes.
+    public func serialized() -> [UInt8] {
+        var text = ""
+        let lines = (base.map { [($0, AOFFileType.base)] } ?? []) + history.map { ($0, .history) }
+            + incrementals.map { ($0, .incremental) }
+        for (entry, type) in lines {
+            text += "file \(Self.quotedIfNeeded(entry.fileName)) seq \(entry.sequence) type \(type.rawValue)\n"
+        }
+        return Array(text.utf8)
+    }
+
+    /// Writes the manifest to `path` atomically: a temporary file beside it, fsync, rename, fsync of the
+    /// directory (``FileSink``). A crash leaves the old manifest or the new one.
+    ///
+    /// - Throws: `.corrupt` when Redis would refuse to load the result (the message is Redis's: a name that is a
+    ///   path, non-increasing incremental sequence numbers, a zero sequence, no file at all, a line over 1024
+    ///   bytes), before anything is written; `.io` naming the failed step.
+    public func write(to path: String) throws(FormatError) {
+        let bytes = serialized()
+        // What we write must load: read it back with the same rules as Redis's loader.
+        do throws(ParseError) {
+            _ = try AOFManifest(parsing: bytes)
+        } catch {
+            throw FormatError(
+                .corrupt, offset: 0, phase: .other("write-manifest"),
+                "Redis would refuse this manifest: \(error.message)\(error.line.map { " ('\($0)')" } ?? "")")
+        }
+        let sink = try FileSink(path: path)
+        try sink.write(ByteBuffer(bytes: bytes))
+        try sink.finish()
+    }
+
+    /// `<appendfilename>.<seq>.base.rdb` (RDB format) or `.base.aof` (RESP), as Redis 7 names a base file.
+    public static func baseFileName(_ appendFileName: String = "appendonly.aof", sequence: Int64, rdb: Bool) -> String {
+        "\(appendFileName).\(sequence).base.\(rdb ? "rdb" : "aof")"
+    }
+
+    /// `<appendfilename>.<seq>.incr.aof`, as Redis 7 names an incremental file.
+    public static func incrementalFileName(_ appendFileName: String = "appendonly.aof", sequence: Int64) -> String {
+        "\(appendFileName).\(sequence).incr.aof"
+    }
+
+    /// `<appendfilename>.manifest`.
+    public static func manifestFileName(_ appendFileName: String = "appendonly.aof") -> String {
+        "\(appendFileName).manifest"
+    }
+
+    /// The name as a manifest token: as it is when it reads back unchanged, otherwise quoted.
+    static func quotedIfNeeded(_ name: String) -> String {
+        let plain = !name.isEmpty && name.utf8.allSatisfy { byte in
+            (0x21...0x7e).contains(byte) && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "'")
+                && byte != UInt8(ascii: "\\")
+        }
+        return plain ? name : "\"" + FormatError.escape(ByteBuffer(string: name), limit: Int.max) + "\""
     }
 
     // MARK: - sdssplitargs

@@ -38,6 +38,19 @@ public struct RESPCommand: Sendable {
     public var name: String {
         arguments.first.map { String(decoding: $0.readableBytesView, as: UTF8.self).lowercased() } ?? ""
     }
+
+    /// True when the command name is `lowercaseName` in any ASCII case; compares bytes without building a
+    /// string (the reader asks this of every command).
+    public func isNamed(_ lowercaseName: StaticString) -> Bool {
+        guard let first = arguments.first, first.readableBytes == lowercaseName.utf8CodeUnitCount else { return false }
+        return first.withUnsafeReadableBytes { bytes in
+            lowercaseName.withUTF8Buffer { name in
+                zip(bytes, name).allSatisfy { byte, expected in
+                    (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == expected
+                }
+            }
+        }
+    }
 }
 
 /// An annotation line (`#…`), 7.0+.
@@ -117,6 +130,15 @@ public struct RESPCommandDecoder<Source: ByteSource> {
         }
     }
 
+    /// Reads and discards whatever is left of the input, also after a failure; returns the offset of its end
+    /// (the input's size).
+    ///
+    /// - Throws: `.io`, or the source's own errors (`.truncated`, `.corrupt` for damaged gzip data).
+    public mutating func skipToEnd() throws(FormatError) -> Int64 {
+        _ = try input.skipToEnd()
+        return input.offset
+    }
+
     // MARK: - Decoding
 
     private mutating func decode() throws(FormatError) -> RESPItem? {
@@ -187,9 +209,10 @@ public struct RESPCommandDecoder<Source: ByteSource> {
                     .truncated, offset: start, phase: .other("read-bulk"),
                     "input ends inside an argument at \(dataOffset): expected \(wanted) bytes, got \(got)")
             }
+            // ensure() made the argument and the two bytes after it readable: look at those in place.
+            let (cr, lf) = input.withBufferedBytes { ($0[Int(length)], $0[Int(length) &+ 1]) }
             let argument = try input.readSlice(Int(length))
-            let cr = try input.readByte()
-            let lf = try input.readByte()
+            input.consumeBuffered(2)
             guard cr == UInt8(ascii: "\r"), lf == UInt8(ascii: "\n") else {
                 failureMessage = "Expected \\r\\n, got: \(hex(cr))\(hex(lf))"
                 throw FormatError(
@@ -208,19 +231,13 @@ public struct RESPCommandDecoder<Source: ByteSource> {
     private mutating func readNumber(prefix: UInt8, commandStart: Int64) throws(FormatError) -> Int64 {
         let lineStart = input.offset
         lastItemOffset = lineStart
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        var sawNewline = false
-        while bytes.count < 127, try input.ensure(1) {
-            let byte = try input.readByte()
-            bytes.append(byte)
-            if byte == UInt8(ascii: "\n") {
-                sawNewline = true
-                break
-            }
-        }
+        // fgets with a 128-byte buffer reads at most 127 bytes, up to and including a newline: make that many
+        // bytes readable (or all that is left) and scan them in place.
+        _ = try input.ensure(NumberLine.maxBytes)
+        let scanned = input.withBufferedBytes { NumberLine(scanning: $0, prefix: prefix) }
+        input.consumeBuffered(scanned.consumed)
         let what = prefix == UInt8(ascii: "*") ? "argument count" : "bulk length"
-        guard let first = bytes.first else {
+        guard let first = scanned.first else {
             failureMessage = nil
             throw FormatError(
                 .truncated, offset: commandStart, phase: .other("read-command"),
@@ -232,29 +249,10 @@ public struct RESPCommandDecoder<Source: ByteSource> {
                 .corrupt, offset: commandStart, phase: .other("read-command"),
                 "expected '\(Character(Unicode.Scalar(prefix)))' at \(lineStart), got byte 0x\(hex(first))")
         }
-        // strtol: optional sign and digits; whatever follows must be CR LF.
-        var index = 1
-        var negative = false
-        if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
-            negative = bytes[index] == UInt8(ascii: "-")
-            index += 1
-        }
-        var value: Int64 = 0
-        while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-            // Saturate like strtol; the caller's range check rejects the result.
-            let (product, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = product.addingReportingOverflow(Int64(bytes[index] - UInt8(ascii: "0")))
-            value = overflow1 || overflow2 ? Int64.max : sum
-            index += 1
-        }
-        if negative { value = -value }
-        // After a line cut by the end of input Redis prints its NUL and then an uninitialized byte; 00 here.
-        let rest0 = index < bytes.count ? bytes[index] : 0
-        let rest1 = index + 1 < bytes.count ? bytes[index + 1] : 0
-        guard rest0 == UInt8(ascii: "\r"), rest1 == UInt8(ascii: "\n") else {
-            failureMessage = "Expected \\r\\n, got: \(hex(rest0))\(hex(rest1))"
+        guard scanned.endsWithCRLF else {
+            failureMessage = "Expected \\r\\n, got: \(hex(scanned.rest.0))\(hex(scanned.rest.1))"
             let atEnd = try !input.ensure(1)
-            let truncated = !sawNewline && atEnd
+            let truncated = !scanned.sawNewline && atEnd
             throw FormatError(
                 truncated ? .truncated : .corrupt, offset: commandStart, phase: .other("read-command"),
                 truncated
@@ -262,7 +260,74 @@ public struct RESPCommandDecoder<Source: ByteSource> {
                     : "bad \(what) line at \(lineStart)")
         }
         line += 1
-        return value
+        return scanned.value
+    }
+}
+
+/// One `*<n>` or `$<n>` line as redis-check-aof's `readLong` sees it: what `fgets` (128-byte buffer) takes,
+/// then `strtol` and the two bytes after the number.
+private struct NumberLine {
+    /// fgets stores at most 127 bytes and a NUL.
+    static let maxBytes = 127
+
+    /// Bytes taken: up to and including the first newline, at most ``maxBytes``.
+    var consumed = 0
+    var sawNewline = false
+    /// The first byte (the prefix); nil when no byte was left.
+    var first: UInt8?
+    /// `strtol` of what follows the prefix: optional sign, digits, saturated at Int64.max before the sign.
+    var value: Int64 = 0
+    /// The two bytes after the number (0 past the line's end: Redis prints its NUL, then an uninitialized byte).
+    var rest: (UInt8, UInt8) = (0, 0)
+
+    var endsWithCRLF: Bool { rest.0 == UInt8(ascii: "\r") && rest.1 == UInt8(ascii: "\n") }
+
+    init(scanning buffered: UnsafeRawBufferPointer, prefix: UInt8) {
+        let limit = min(buffered.count, Self.maxBytes)
+        guard limit > 0 else { return }
+        // The line: bytes 0..<consumed of the buffer, all within `limit`.
+        var end = 0
+        while end < limit {
+            let byte = buffered[end]
+            end &+= 1
+            if byte == UInt8(ascii: "\n") {
+                sawNewline = true
+                break
+            }
+        }
+        consumed = end
+        first = buffered[0]
+        var index = 1
+        var negative = false
+        if index < end, buffered[index] == UInt8(ascii: "-") || buffered[index] == UInt8(ascii: "+") {
+            negative = buffered[index] == UInt8(ascii: "-")
+            index &+= 1
+        }
+        while index < end, buffered[index] >= UInt8(ascii: "0"), buffered[index] <= UInt8(ascii: "9") {
+            // Saturate like strtol; the caller's range check rejects the result.
+            let (product, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = product.addingReportingOverflow(Int64(buffered[index] &- UInt8(ascii: "0")))
+            value = overflow1 || overflow2 ? Int64.max : sum
+            index &+= 1
+        }
+        if negative { value = -value }
+        rest = (index < end ? buffered[index] : 0, index &+ 1 < end ? buffered[index &+ 1] : 0)
+    }
+}
+
+extension WindowedReader {
+    /// Calls `body` with the bytes already buffered and not consumed (at least what the last ``ensure(_:)``
+    /// promised), to scan them in place.
+    @inlinable
+    func withBufferedBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+        window.withUnsafeReadableBytes(body)
+    }
+
+    /// Consumes `count` bytes that are buffered (see ``withBufferedBytes(_:)``).
+    @inlinable
+    mutating func consumeBuffered(_ count: Int) {
+        precondition(count <= window.readableBytes, "consuming bytes that are not buffered")
+        window.moveReaderIndex(forwardBy: count)
     }
 }
 
