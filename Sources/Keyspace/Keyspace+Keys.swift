@@ -35,6 +35,7 @@ extension Keyspace {
     /// Whether an absolute expiry time given by a command has already passed, so that the key must be deleted
     /// rather than given the expiry (Redis `checkAlreadyExpired`). Never while loading or replaying
     /// (``expiryEnabled`` false), where the command must reproduce the key as it was.
+    /// - Complexity: O(1)
     public func isAlreadyExpired(_ expireAt: Int64) -> Bool {
         expiryEnabled && expireAt <= currentTime
     }

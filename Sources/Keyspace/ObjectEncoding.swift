@@ -38,6 +38,7 @@ extension Value {
 
     /// What OBJECT REFCOUNT replies: Redis shares the integers 0 to 9999 (`OBJ_SHARED_INTEGERS`) and reports
     /// them with `OBJ_SHARED_REFCOUNT` (INT_MAX); every other value has one reference.
+    /// - Complexity: O(1)
     public var referenceCount: Int64 {
         if case .string(let bytes) = self, let value = bytes.integerValue, value >= 0, value < 10_000 {
             return Int64(Int32.max)

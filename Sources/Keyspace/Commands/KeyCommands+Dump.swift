@@ -83,6 +83,7 @@ extension CommandTable {
 extension Keyspace {
     /// DUMP's payload for `value`: RDB 10 (Redis 7.0) with this keyspace's encoding thresholds.
     /// - Throws: an `ERR` reply when the writer refuses the value (it cannot for values the commands build).
+    /// - Complexity: O(size of the value)
     public func dumpPayload(of value: Value) throws(CommandError) -> Bytes {
         var options = RDBWriteOptions()
         options.version = 10
@@ -101,6 +102,7 @@ extension Keyspace {
     /// The value of a RESTORE payload: RDB version at most 10 (Redis 7.0's) and a matching CRC64, then a value
     /// this server can hold (no modules, no hash field expiries) that is not an empty collection.
     /// - Throws: `ERR DUMP payload version or checksum are wrong`, `ERR Bad data format`.
+    /// - Complexity: O(payload bytes)
     public static func restoreValue(fromPayload payload: Bytes) throws(CommandError) -> Value {
         let dump: RDBDumpPayload
         do {
