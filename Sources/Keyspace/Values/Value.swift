@@ -49,7 +49,7 @@ public enum Value: Sendable {
 /// The thresholds Redis 7.0 uses to choose compact encodings (its `*-max-listpack-*` / `set-max-intset-entries`
 /// defaults). They only matter for OBJECT ENCODING and for the RDB writer's choices, never for semantics.
 public struct EncodingLimits: Sendable {
-    public var hashMaxListpackEntries = 128
+    public var hashMaxListpackEntries = 512  // Redis 7.0's built-in default (redis.conf ships 128)
     public var hashMaxListpackValue = 64
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
