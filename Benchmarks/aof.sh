@@ -70,7 +70,7 @@ wait_for() {  # wait_for WHAT PATTERN...: until INFO persistence has a line equa
     shift
     while true; do
         kill -0 "$SERVER_PID" 2>/dev/null || { tail -20 "$WORK/gen/redis.log" >&2; die "redis-server exited ($what)"; }
-        info=$(cli INFO persistence 2>/dev/null | tr -d '\r') ok=1
+        info=$(cli INFO persistence 2>/dev/null | tr -d '\r' || true) ok=1
         for pattern in "$@"; do grep -qx "$pattern" <<<"$info" || ok=0; done
         ((ok)) && return 0
         ((SECONDS < deadline)) || die "timed out waiting for $what"
