@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Persistence benchmark (issue #6): our redis-server against Redis 7.0 on the same data, side by side.
+
+    python3 Benchmarks/persistence.py OURS_BINARY [RDB]      (Benchmarks/persistence.sh builds and calls it)
+
+For each server, on copies of the same files: start-up load time of the RDB and of an AOF (no preamble),
+SAVE time, BGSAVE time, the pause the command thread sees (our snapshot vs Redis's fork: INFO
+latest_fork_usec) on the mixed dataset and on a second, bigger one, the p99 and max latency a client sees
+while writing continuously through a BGSAVE, and the extra memory of a BGSAVE under those writes (INFO
+rdb_last_cow_size: Redis measures the child's copied pages, we measure the growth of our resident size).
+Prints markdown tables. Ports 7950-7959.
+"""
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import redis
+
+REDIS = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
+OURS = sys.argv[1]
+RDB = sys.argv[2] if len(sys.argv) > 2 else os.path.join(os.path.dirname(__file__), "..", "bench-data", "mixed.rdb")
+WORK = tempfile.mkdtemp(prefix="persistence-bench-")
+
+
+def start(binary, port, directory, *args):
+    os.makedirs(directory, exist_ok=True)
+    log = os.path.join(directory, "log")
+    started = time.time()
+    process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
+                                "--save", "", "--logfile", log, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(port=port, socket_timeout=600)
+    while True:
+        try:
+            if client.ping():
+                break
+        except (redis.ConnectionError, redis.BusyLoadingError):
+            if process.poll() is not None:
+                raise RuntimeError(f"{binary} exited: {open(log).read()[-2000:]}")
+            time.sleep(0.02)
+    ready = time.time() - started
+    loaded = None
+    for line in open(log):
+        m = re.search(r"DB loaded from (?:disk|append only file): ([0-9.]+) seconds", line)
+        if m:
+            loaded = float(m.group(1))
+    return process, client, ready, loaded
+
+
+def stop(process, client):
+    try:
+        client.shutdown(nosave=True)
+    except Exception:
+        pass
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def info(client, field):
+    return client.info("all")[field]
+
+
+def wait_idle(client, field):
+    while info(client, field):
+        time.sleep(0.005)
+
+
+def bgsave_round(client, writers=True):
+    """BGSAVE while a client writes continuously: wall time, pause, latencies, extra memory."""
+    latencies = []
+    stop_flag = threading.Event()
+
+    def writer():
+        c = redis.Redis(port=client.connection_pool.connection_kwargs["port"])
+        i = 0
+        while not stop_flag.is_set():
+            t = time.perf_counter()
+            c.set(f"bench:write:{i % 50000}", "x" * 64)
+            latencies.append(time.perf_counter() - t)
+            i += 1
+
+    thread = threading.Thread(target=writer)
+    if writers:
+        thread.start()
+        time.sleep(0.3)
+    baseline = len(latencies)
+    started = time.perf_counter()
+    client.bgsave()
+    time.sleep(0.01)
+    wait_idle(client, "rdb_bgsave_in_progress")
+    wall = time.perf_counter() - started
+    during = latencies[baseline:]
+    if writers:
+        stop_flag.set()
+        thread.join()
+    during.sort()
+    p99 = during[int(len(during) * 0.99)] * 1000 if during else 0
+    worst = during[-1] * 1000 if during else 0
+    return {
+        "wall": wall, "pause_us": info(client, "latest_fork_usec"), "p99_ms": p99, "max_ms": worst,
+        "writes": len(during), "extra_mib": info(client, "rdb_last_cow_size") / 1048576,
+        "status": info(client, "rdb_last_bgsave_status"),
+    }
+
+
+def measure(name, binary, port, rdb, aofdir):
+    row = {"server": name}
+    d = os.path.join(WORK, f"{name}-rdb")
+    os.makedirs(d)
+    shutil.copy(rdb, os.path.join(d, "dump.rdb"))
+    process, client, ready, loaded = start(binary, port, d)
+    row["keys"] = client.dbsize() + sum(v["keys"] for k, v in client.info("keyspace").items() if k != "db0")
+    row["load_rdb"] = loaded if loaded is not None else ready
+    row["rss_mib"] = info(client, "used_memory_rss") / 1048576
+    t = time.perf_counter()
+    client.save()
+    row["save"] = time.perf_counter() - t
+    idle = bgsave_round(client, writers=False)
+    row["bgsave"] = idle["wall"]
+    row["pause_idle_us"] = idle["pause_us"]
+    busy = bgsave_round(client, writers=True)
+    row.update({"pause_us": busy["pause_us"], "p99_ms": busy["p99_ms"], "max_ms": busy["max_ms"],
+                "writes": busy["writes"], "extra_mib": busy["extra_mib"], "bgsave_busy": busy["wall"],
+                "status": busy["status"]})
+    stop(process, client)
+    d = os.path.join(WORK, f"{name}-aof")
+    os.makedirs(d)
+    shutil.copytree(aofdir, os.path.join(d, "appendonlydir"))
+    process, client, ready, loaded = start(binary, port, d, "--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+    row["load_aof"] = loaded if loaded is not None else ready
+    row["aof_keys"] = client.dbsize()
+    stop(process, client)
+    return row
+
+
+def make_aof(rdb):
+    """An AOF of the dataset without preamble, written by Redis 7.0 (a rewrite of the loaded RDB)."""
+    d = os.path.join(WORK, "make-aof")
+    os.makedirs(d)
+    shutil.copy(rdb, os.path.join(d, "dump.rdb"))
+    process, client, _, _ = start(REDIS, 7950, d, "--aof-use-rdb-preamble", "no")
+    client.config_set("appendonly", "yes")
+    time.sleep(0.2)
+    wait_idle(client, "aof_rewrite_in_progress")
+    stop(process, client)
+    size = sum(os.path.getsize(os.path.join(d, "appendonlydir", f)) for f in os.listdir(os.path.join(d, "appendonlydir")))
+    return os.path.join(d, "appendonlydir"), size
+
+
+def make_big(rdb, keys):
+    """A second, bigger dataset: the mixed one plus `keys` small strings (DEBUG POPULATE), saved by Redis."""
+    d = os.path.join(WORK, "make-big")
+    os.makedirs(d)
+    shutil.copy(rdb, os.path.join(d, "dump.rdb"))
+    process, client, _, _ = start(REDIS, 7951, d, "--enable-debug-command", "yes")
+    client.execute_command("DEBUG", "POPULATE", keys, "big", 32)
+    client.save()
+    stop(process, client)
+    return os.path.join(d, "dump.rdb")
+
+
+def main():
+    aofdir, aofsize = make_aof(RDB)
+    big = make_big(RDB, int(os.environ.get("BIG_KEYS", "2000000")))
+    print(f"RDB {RDB}: {os.path.getsize(RDB)} bytes; AOF (no preamble, Redis 7.0 rewrite) {aofsize} bytes; "
+          f"big RDB {os.path.getsize(big)} bytes")
+    rows = []
+    for rdb, label in [(RDB, "mixed"), (big, "mixed+2M")]:
+        for name, binary, port in [("ours", OURS, 7952), ("redis-7.0", REDIS, 7953)]:
+            row = measure(name, binary, port, rdb, aofdir)
+            row["dataset"] = label
+            rows.append(row)
+    print()
+    print("| dataset | server | keys | RSS MiB | load RDB s | load AOF s | SAVE s | BGSAVE s (idle) | pause µs (idle) | pause µs (writing) | BGSAVE s (writing) | writes during | p99 ms | max ms | extra MiB |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['dataset']} | {r['server']} | {r['keys']} | {r['rss_mib']:.0f} | {r['load_rdb']:.3f} | {r['load_aof']:.3f} | "
+              f"{r['save']:.3f} | {r['bgsave']:.3f} | {r['pause_idle_us']} | {r['pause_us']} | {r['bgsave_busy']:.3f} | "
+              f"{r['writes']} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {r['extra_mib']:.1f} |")
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
