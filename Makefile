@@ -2,6 +2,7 @@
 #   make test     install what is missing (apt, pip), build, run every test
 #   make run      build and start redis-server in the foreground, data in ./$(DATA_DIR) (PORT=, SERVER_ARGS=)
 #   make bench    the side-by-side benchmark against Redis's own tools (docs/BENCHMARKS.md)
+#   make fuzz     the libFuzzer targets under ASan, FUZZ_SECONDS each (docs/RELIABILITY.md)
 #   make install  PREFIX=/usr/local: redis-check-dump (also as redis-check-rdb), redis-server and its systemd unit
 
 SWIFT ?= swift
@@ -16,8 +17,11 @@ SERVER_ARGS ?=
 # make install: where the systemd unit goes and the data folder it gives the service.
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 SERVICE_DATA_DIR ?= /var/lib/redis-persistence
+# make fuzz: seconds per fuzz target; make test runs each for TEST_FUZZ_SECONDS (debug build, faster to make).
+FUZZ_SECONDS ?= 120
+TEST_FUZZ_SECONDS ?= 15
 
-.PHONY: deps build test run bench install clean
+.PHONY: deps build test run bench fuzz install clean
 
 deps:
 	@missing=""; \
@@ -36,6 +40,10 @@ build: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	FUZZ_CONFIG=debug bash Fuzz/run.sh $(TEST_FUZZ_SECONDS)
+
+fuzz: deps
+	bash Fuzz/run.sh $(FUZZ_SECONDS)
 
 run: deps
 	$(SWIFT) build -c release --product redis-server
