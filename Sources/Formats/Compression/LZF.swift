@@ -61,16 +61,21 @@ public enum LZF {
     /// (Redis asks for at most `length - 4`, and only for strings over 20 bytes: LZF cannot win below 21).
     public static func compress(_ input: ByteBuffer, maximumCount: Int? = nil) -> ByteBuffer? {
         let limit = maximumCount ?? (input.readableBytes - 1)
-        guard input.readableBytes > 0, limit > 0, input.readableBytes <= Int(UInt32.max) else { return nil }
-        var output = ByteBufferAllocator().buffer(capacity: limit)
-        var produced = 0
-        _ = input.withUnsafeReadableBytes { source in
-            output.writeWithUnsafeMutableBytes(minimumWritableBytes: limit) { target in
-                guard let sourceBase = source.baseAddress, let targetBase = target.baseAddress else { return 0 }
-                produced = Int(lzf_compress(sourceBase, UInt32(source.count), targetBase, UInt32(min(limit, Int(UInt32.max)))))
-                return produced
-            }
-        }
+        var output = ByteBufferAllocator().buffer(capacity: max(limit, 0))
+        let produced = input.withUnsafeReadableBytes { compress($0, appendingTo: &output, maximumCount: limit) }
         return produced == 0 ? nil : output
+    }
+
+    /// Compresses `input` and appends the result to `output` when it takes at most `maximumCount` bytes.
+    ///
+    /// - Returns: the bytes appended; 0 (nothing appended) when the input does not compress that well.
+    static func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout ByteBuffer, maximumCount: Int) -> Int {
+        guard let sourceBase = input.baseAddress, input.count > 0, maximumCount > 0, input.count <= Int(UInt32.max) else {
+            return 0
+        }
+        let limit = UInt32(min(maximumCount, Int(UInt32.max)))
+        return output.appendUnsafeBytes(maximumCount: maximumCount) { target in
+            Int(lzf_compress(sourceBase, UInt32(input.count), target, limit))
+        }
     }
 }

@@ -62,8 +62,7 @@ public final class FileSink: ByteSink {
         if let deflater {
             try deflater.deflate(bytes, into: &staging, finish: false)
         } else {
-            var bytes = bytes
-            staging.writeBuffer(&bytes)
+            staging.appendBytes(of: bytes)
         }
         if staging.readableBytes >= FileSink.stagingBytes {
             try flushStaging()
@@ -155,8 +154,7 @@ public final class StandardOutputSink: ByteSink {
         if let deflater {
             try deflater.deflate(bytes, into: &staging, finish: false)
         } else {
-            var bytes = bytes
-            staging.writeBuffer(&bytes)
+            staging.appendBytes(of: bytes)
         }
         if staging.readableBytes >= FileSink.stagingBytes { try flush() }
     }
