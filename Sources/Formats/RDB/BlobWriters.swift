@@ -73,84 +73,112 @@ package struct ListpackBuilder {
         return size + Listpack.backlenByteCount(size)
     }
 
-    private(set) var body = ByteBufferAllocator().buffer(capacity: 256)
+    /// The blob being built: a header to be filled in by ``finish()``, then the entries.
+    private var blob: ByteBuffer
     private(set) var count = 0
 
+    /// `capacityBytes`: the expected size of the entries (the blob grows as needed).
+    init(capacityBytes: Int = 256) {
+        blob = ByteBufferAllocator().buffer(capacity: Listpack.headerSize + capacityBytes + 1)
+        blob.moveWriterIndex(forwardBy: Listpack.headerSize)
+    }
+
     mutating func append(_ string: RDBString) {
-        if let value = CanonicalInteger.of(string) {
+        switch string {
+        case .integer(let value):
             append(integer: value)
-        } else {
-            append(bytes: string.bytes)
+        case .bytes(let bytes):
+            if let value = CanonicalInteger.parse(bytes) {
+                append(integer: value)
+            } else {
+                bytes.withUnsafeReadableBytes { append(raw: $0) }
+            }
         }
     }
 
     mutating func append(integer value: Int64) {
-        let start = body.writerIndex
-        switch value {
-        case 0...127:
-            body.writeInteger(UInt8(value))
-        case -4096...4095:
-            let raw = UInt16(bitPattern: Int16(value)) & 0x1FFF
-            body.writeInteger(UInt8(0xC0 | (raw >> 8)))
-            body.writeInteger(UInt8(raw & 0xFF))
-        case Int64(Int16.min)...Int64(Int16.max):
-            body.writeInteger(UInt8(0xF1))
-            body.writeInteger(Int16(value), endianness: .little)
-        case -(1 << 23)...((1 << 23) - 1):
-            body.writeInteger(UInt8(0xF2))
-            let raw = UInt32(bitPattern: Int32(value))
-            body.writeInteger(UInt8(raw & 0xFF))
-            body.writeInteger(UInt8((raw >> 8) & 0xFF))
-            body.writeInteger(UInt8((raw >> 16) & 0xFF))
-        case Int64(Int32.min)...Int64(Int32.max):
-            body.writeInteger(UInt8(0xF3))
-            body.writeInteger(Int32(value), endianness: .little)
-        default:
-            body.writeInteger(UInt8(0xF4))
-            body.writeInteger(value, endianness: .little)
+        // One reservation per entry; the encoding and its backlen (1 byte: sizes 1-9) are stored in place.
+        blob.appendUnsafeBytes(maximumCount: 10) { target in
+            var size: Int
+            switch value {
+            case 0...127:
+                target.storeBytes(of: UInt8(value), as: UInt8.self)
+                size = 1
+            case -4096...4095:
+                let raw = UInt16(bitPattern: Int16(value)) & 0x1FFF
+                target.storeBytes(of: (0xC000 | raw).bigEndian, as: UInt16.self)  // 110 + 13 bits, high byte first
+                size = 2
+            case Int64(Int16.min)...Int64(Int16.max):
+                target.storeBytes(of: 0xF1, as: UInt8.self)
+                target.storeBytes(of: Int16(value).littleEndian, toByteOffset: 1, as: Int16.self)
+                size = 3
+            case -(1 << 23)...((1 << 23) - 1):
+                target.storeBytes(of: 0xF2, as: UInt8.self)
+                target.storeBytes(of: Int32(value).littleEndian, toByteOffset: 1, as: Int32.self)  // low 3 bytes kept
+                size = 4
+            case Int64(Int32.min)...Int64(Int32.max):
+                target.storeBytes(of: 0xF3, as: UInt8.self)
+                target.storeBytes(of: Int32(value).littleEndian, toByteOffset: 1, as: Int32.self)
+                size = 5
+            default:
+                target.storeBytes(of: 0xF4, as: UInt8.self)
+                target.storeBytes(of: value.littleEndian, toByteOffset: 1, as: Int64.self)
+                size = 9
+            }
+            target.storeBytes(of: UInt8(size), toByteOffset: size, as: UInt8.self)  // backlen of a size below 128
+            return size + 1
         }
-        writeBacklen(body.writerIndex - start)
         count += 1
     }
 
     mutating func append(bytes: ByteBuffer) {
-        let start = body.writerIndex
-        let length = bytes.readableBytes
-        if length < 64 {
-            body.writeInteger(UInt8(0x80 | length))
-        } else if length < 4096 {
-            body.writeInteger(UInt8(0xE0 | (length >> 8)))
-            body.writeInteger(UInt8(length & 0xFF))
-        } else {
-            body.writeInteger(UInt8(0xF0))
-            body.writeInteger(UInt32(length), endianness: .little)
+        bytes.withUnsafeReadableBytes { append(raw: $0) }
+    }
+
+    /// Appends a string entry (never integer-encoded: callers decide that).
+    mutating func append(raw bytes: UnsafeRawBufferPointer) {
+        let length = bytes.count
+        let headerBytes = length < 64 ? 1 : length < 4096 ? 2 : 5
+        let size = headerBytes + length
+        let backlenBytes = Listpack.backlenByteCount(size)
+        blob.appendUnsafeBytes(maximumCount: size + backlenBytes) { target in
+            switch headerBytes {
+            case 1:
+                target.storeBytes(of: UInt8(0x80 | length), as: UInt8.self)
+            case 2:
+                target.storeBytes(of: UInt16(0xE000 | length).bigEndian, as: UInt16.self)  // 1110 + 12 bits
+            default:
+                target.storeBytes(of: 0xF0, as: UInt8.self)
+                target.storeBytes(of: UInt32(length).littleEndian, toByteOffset: 1, as: UInt32.self)
+            }
+            if let source = bytes.baseAddress {
+                (target + headerBytes).copyMemory(from: source, byteCount: length)
+            }
+            ListpackBuilder.storeBacklen(size, byteCount: backlenBytes, at: target + size)
+            return size + backlenBytes
         }
-        var bytes = bytes
-        body.writeBuffer(&bytes)
-        writeBacklen(body.writerIndex - start)
         count += 1
     }
 
     /// lpEncodeBacklen: 7 bits per byte, most significant group first, bit 7 set on all but the first.
-    private mutating func writeBacklen(_ size: Int) {
-        let bytes = Listpack.backlenByteCount(size)
-        for index in stride(from: bytes - 1, through: 0, by: -1) {
-            var byte = UInt8((size >> (7 * index)) & 127)
-            if index != bytes - 1 { byte |= 128 }
-            body.writeInteger(byte)
+    private static func storeBacklen(_ size: Int, byteCount: Int, at target: UnsafeMutableRawPointer) {
+        for index in 0..<byteCount {
+            let shift = 7 * (byteCount - 1 - index)
+            var byte = UInt8((size >> shift) & 127)
+            if index != 0 { byte |= 128 }
+            target.storeBytes(of: byte, toByteOffset: index, as: UInt8.self)
         }
     }
 
     /// The size the finished blob will have.
-    var byteCount: Int { Listpack.headerSize + body.readableBytes + 1 }
+    var byteCount: Int { blob.readableBytes + 1 }
 
-    func finish() -> ByteBuffer {
-        var blob = ByteBufferAllocator().buffer(capacity: byteCount)
-        blob.writeInteger(UInt32(byteCount), endianness: .little)
-        blob.writeInteger(UInt16(min(count, 65535)), endianness: .little)
-        var body = self.body
-        blob.writeBuffer(&body)
-        blob.writeInteger(UInt8(0xFF))
+    /// The finished blob: header filled in, terminator appended. The builder is spent.
+    mutating func finish() -> ByteBuffer {
+        let total = byteCount
+        blob.appendInteger(UInt8(0xFF))
+        blob.setInteger(UInt32(total), at: 0, endianness: .little)
+        blob.setInteger(UInt16(min(count, 65535)), at: 4, endianness: .little)
         return blob
     }
 }
@@ -174,72 +202,78 @@ struct ZiplistBuilder {
         return prevlen + length + (length <= 63 ? 1 : length <= 16383 ? 2 : 5)
     }
 
-    private(set) var body = ByteBufferAllocator().buffer(capacity: 256)
+    /// The blob being built: a header to be filled in by ``finish()``, then the entries.
+    private var body: ByteBuffer
     private(set) var count = 0
     private var previousSize = 0
     private var lastOffset = Ziplist.headerSize
 
+    /// `capacityBytes`: the expected size of the entries (the blob grows as needed).
+    init(capacityBytes: Int = 256) {
+        body = ByteBufferAllocator().buffer(capacity: Ziplist.headerSize + capacityBytes + 1)
+        body.moveWriterIndex(forwardBy: Ziplist.headerSize)
+    }
+
     mutating func append(_ string: RDBString) {
         let start = body.writerIndex
         if previousSize < 254 {
-            body.writeInteger(UInt8(previousSize))
+            body.appendInteger(UInt8(previousSize))
         } else {
-            body.writeInteger(UInt8(0xFE))
-            body.writeInteger(UInt32(previousSize), endianness: .little)
+            body.appendInteger(UInt8(0xFE))
+            body.appendInteger(UInt32(previousSize), endianness: .little)
         }
         // Ziplists integer-encode strings of up to 31 characters (zipTryEncoding).
         if let value = CanonicalInteger.of(string, maxLength: 31) {
             switch value {
-            case 0...12: body.writeInteger(UInt8(0xF1 + value))
+            case 0...12: body.appendInteger(UInt8(0xF1 + value))
             case Int64(Int8.min)...Int64(Int8.max):
-                body.writeInteger(UInt8(0xFE))
-                body.writeInteger(Int8(value))
+                body.appendInteger(UInt8(0xFE))
+                body.appendInteger(Int8(value))
             case Int64(Int16.min)...Int64(Int16.max):
-                body.writeInteger(UInt8(0xC0))
-                body.writeInteger(Int16(value), endianness: .little)
+                body.appendInteger(UInt8(0xC0))
+                body.appendInteger(Int16(value), endianness: .little)
             case -(1 << 23)...((1 << 23) - 1):
-                body.writeInteger(UInt8(0xF0))
+                body.appendInteger(UInt8(0xF0))
                 let raw = UInt32(bitPattern: Int32(value))
-                body.writeInteger(UInt8(raw & 0xFF))
-                body.writeInteger(UInt8((raw >> 8) & 0xFF))
-                body.writeInteger(UInt8((raw >> 16) & 0xFF))
+                body.appendInteger(UInt8(raw & 0xFF))
+                body.appendInteger(UInt8((raw >> 8) & 0xFF))
+                body.appendInteger(UInt8((raw >> 16) & 0xFF))
             case Int64(Int32.min)...Int64(Int32.max):
-                body.writeInteger(UInt8(0xD0))
-                body.writeInteger(Int32(value), endianness: .little)
+                body.appendInteger(UInt8(0xD0))
+                body.appendInteger(Int32(value), endianness: .little)
             default:
-                body.writeInteger(UInt8(0xE0))
-                body.writeInteger(value, endianness: .little)
+                body.appendInteger(UInt8(0xE0))
+                body.appendInteger(value, endianness: .little)
             }
         } else {
-            var bytes = string.bytes
+            let bytes = string.bytes
             let length = bytes.readableBytes
             if length <= 63 {
-                body.writeInteger(UInt8(length))
+                body.appendInteger(UInt8(length))
             } else if length <= 16383 {
-                body.writeInteger(UInt8(0x40 | (length >> 8)))
-                body.writeInteger(UInt8(length & 0xFF))
+                body.appendInteger(UInt8(0x40 | (length >> 8)))
+                body.appendInteger(UInt8(length & 0xFF))
             } else {
-                body.writeInteger(UInt8(0x80))
-                body.writeInteger(UInt32(length), endianness: .big)
+                body.appendInteger(UInt8(0x80))
+                body.appendInteger(UInt32(length), endianness: .big)
             }
-            body.writeBuffer(&bytes)
+            body.appendBytes(of: bytes)
         }
-        lastOffset = Ziplist.headerSize + start
+        lastOffset = start
         previousSize = body.writerIndex - start
         count += 1
     }
 
-    var byteCount: Int { Ziplist.headerSize + body.readableBytes + 1 }
+    var byteCount: Int { body.readableBytes + 1 }
 
-    func finish() -> ByteBuffer {
-        var blob = ByteBufferAllocator().buffer(capacity: byteCount)
-        blob.writeInteger(UInt32(byteCount), endianness: .little)
-        blob.writeInteger(UInt32(count == 0 ? Ziplist.headerSize : lastOffset), endianness: .little)
-        blob.writeInteger(UInt16(min(count, 65535)), endianness: .little)
-        var body = self.body
-        blob.writeBuffer(&body)
-        blob.writeInteger(UInt8(0xFF))
-        return blob
+    /// The finished blob: header filled in, terminator appended. The builder is spent.
+    mutating func finish() -> ByteBuffer {
+        let total = byteCount
+        body.appendInteger(UInt8(0xFF))
+        body.setInteger(UInt32(total), at: 0, endianness: .little)
+        body.setInteger(UInt32(count == 0 ? Ziplist.headerSize : lastOffset), at: 4, endianness: .little)
+        body.setInteger(UInt16(min(count, 65535)), at: 8, endianness: .little)
+        return body
     }
 }
 
@@ -256,13 +290,13 @@ extension Intset {
             width = 8
         }
         var blob = ByteBufferAllocator().buffer(capacity: 8 + sorted.count * width)
-        blob.writeInteger(UInt32(width), endianness: .little)
-        blob.writeInteger(UInt32(sorted.count), endianness: .little)
+        blob.appendInteger(UInt32(width), endianness: .little)
+        blob.appendInteger(UInt32(sorted.count), endianness: .little)
         for value in sorted {
             switch width {
-            case 2: blob.writeInteger(Int16(value), endianness: .little)
-            case 4: blob.writeInteger(Int32(value), endianness: .little)
-            default: blob.writeInteger(value, endianness: .little)
+            case 2: blob.appendInteger(Int16(value), endianness: .little)
+            case 4: blob.appendInteger(Int32(value), endianness: .little)
+            default: blob.appendInteger(value, endianness: .little)
             }
         }
         return blob

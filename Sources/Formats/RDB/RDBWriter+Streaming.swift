@@ -2,10 +2,12 @@
 //
 //   beginKey(header) → writeElement(…)… → endKey()
 //
-// Small values are assembled in memory and get the compact encoding of the target version. A value that
-// outgrows `spoolElements` elements or `spoolBytes` bytes is spooled to an unlinked temporary file, then
-// written from there in its plain encoding (which is the only one Redis uses at that size): memory stays
-// bounded by one element, whatever the key's size.
+// A plain collection whose declared count (RDBKeyHeader.declaredCount) is above every compact-encoding
+// threshold can only be written in its plain encoding, which starts with that count: it is written straight
+// through, element by element, without being held. Other values are assembled in memory and get the compact
+// encoding of the target version. A value that outgrows `spoolElements` elements or `spoolBytes` bytes is
+// spooled to an unlinked temporary file, then written from there in its plain encoding (which is the only one
+// Redis uses at that size): memory stays bounded by one element, whatever the key's size.
 
 import NIOCore
 import SystemPackage
@@ -18,16 +20,76 @@ import Musl
 import Darwin
 #endif
 
+/// The elements of one value, gathered in arrays of their own kind (a value enum would be unwrapped and
+/// rewrapped on every element). The writer's in-memory assembly and redis-convert's whole values use it.
+package struct RDBValueBuilder {
+    var string = RDBString.bytes(ByteBuffer())
+    var module = RDBModuleValue(moduleID: 0, data: [])
+    /// List items or set members.
+    var items: [RDBString] = []
+    var members: [RDBScoredMember] = []
+    var fields: [RDBHashField] = []
+    var entries: [RDBStreamEntry] = []
+    var metadata: RDBStreamMetadata?
+    var groups: [RDBStreamGroup] = []
+
+    package init() {}
+
+    /// Adds one element event of the value.
+    package mutating func add(_ element: consuming RDBElement) {
+        switch consume element {
+        case .string(let value): string = value
+        case .module(let value): module = value
+        case .listItem(let item), .setMember(let item): items.append(item)
+        case .zsetMember(let member, let score): members.append(RDBScoredMember(member: member, score: score))
+        case .hashField(let field, let value, let expire):
+            fields.append(RDBHashField(field: field, value: value, expireAtMilliseconds: expire))
+        case .streamEntry(let entry): entries.append(entry)
+        case .streamMetadata(let value): metadata = value
+        case .streamGroup(let group): groups.append(group)
+        }
+    }
+
+    /// The value gathered, as a value of `kind`.
+    package func value(of kind: RDBValueKind) -> RDBValue {
+        switch kind {
+        case .string: .string(string)
+        case .module: .module(module)
+        case .list: .list(items)
+        case .set: .set(items)
+        case .zset: .zset(members)
+        case .hash: .hash(fields)
+        case .stream: .stream(RDBStream(entries: entries, metadata: metadata, groups: groups))
+        }
+    }
+
+    /// Calls `body` with each collection element gathered (list items as `kind` says), in order, and drops them.
+    mutating func moveElements(
+        as kind: RDBValueKind, _ body: (RDBElement) throws(FormatError) -> Void
+    ) throws(FormatError) {
+        for item in items { try body(kind == .list ? .listItem(item) : .setMember(item)) }
+        for member in members { try body(.zsetMember(member.member, score: member.score)) }
+        for field in fields {
+            try body(.hashField(field.field, value: field.value, expireAtMilliseconds: field.expireAtMilliseconds))
+        }
+        for entry in entries { try body(.streamEntry(entry)) }
+        items = []
+        members = []
+        fields = []
+        entries = []
+    }
+}
+
 /// A key being assembled by ``RDBWriter/beginKey(_:)``.
 final class KeyAssembly {
     let header: RDBKeyHeader
-    var value: RDBValue?
+    var builder = RDBValueBuilder()
     var elements = 0
     var bytes = 0
     var spool: ElementSpool?
+    /// For a key written straight through (``RDBWriter/beginKey(_:)``): its type, and the elements still due.
+    var direct: (type: RDBType, remaining: UInt64)?
     var minimumFieldExpire: Int64?
-    var metadata: RDBStreamMetadata?
-    var groups: [RDBStreamGroup] = []
 
     init(header: RDBKeyHeader) {
         self.header = header
@@ -63,15 +125,15 @@ final class ElementSpool {
             write(item)
         case .zsetMember(let member, let score):
             write(member)
-            staging.writeInteger(score.bitPattern, endianness: .little)
+            staging.appendInteger(score.bitPattern, endianness: .little)
         case .hashField(let field, let value, let expire):
             write(field)
             write(value)
-            staging.writeInteger(expire ?? Int64.min, endianness: .little)
+            staging.appendInteger(expire ?? Int64.min, endianness: .little)
         case .streamEntry(let entry):
-            staging.writeInteger(entry.id.milliseconds, endianness: .little)
-            staging.writeInteger(entry.id.sequence, endianness: .little)
-            staging.writeInteger(UInt32(entry.fields.count), endianness: .little)
+            staging.appendInteger(entry.id.milliseconds, endianness: .little)
+            staging.appendInteger(entry.id.sequence, endianness: .little)
+            staging.appendInteger(UInt32(entry.fields.count), endianness: .little)
             for pair in entry.fields {
                 write(pair.field)
                 write(pair.value)
@@ -86,12 +148,12 @@ final class ElementSpool {
     private func write(_ string: RDBString) {
         switch string {
         case .integer(let value):
-            staging.writeInteger(UInt8(1))
-            staging.writeInteger(value, endianness: .little)
-        case .bytes(var bytes):
-            staging.writeInteger(UInt8(0))
-            staging.writeInteger(UInt32(bytes.readableBytes), endianness: .little)
-            staging.writeBuffer(&bytes)
+            staging.appendInteger(UInt8(1))
+            staging.appendInteger(value, endianness: .little)
+        case .bytes(let bytes):
+            staging.appendInteger(UInt8(0))
+            staging.appendInteger(UInt32(bytes.readableBytes), endianness: .little)
+            staging.appendBytes(of: bytes)
         }
     }
 
@@ -148,36 +210,59 @@ final class ElementSpool {
 
 extension RDBWriter {
     /// Starts a key whose value will arrive as ``writeElement(_:)`` calls (RDBReader's element events).
+    ///
+    /// A plain collection with a `declaredCount` above every compact-encoding threshold is written straight
+    /// through (its encoding at the target version is plain whatever the elements): exactly that many elements
+    /// must follow.
     public mutating func beginKey(_ header: RDBKeyHeader) throws(FormatError) {
         precondition(assembly == nil, "beginKey() inside a key")
         let assembly = KeyAssembly(header: header)
-        switch header.type.kind {
-        case .string: assembly.value = .string(.bytes(ByteBuffer()))
-        case .list: assembly.value = .list([])
-        case .set: assembly.value = .set([])
-        case .zset: assembly.value = .zset([])
-        case .hash: assembly.value = .hash([])
-        case .stream: assembly.value = .stream(RDBStream())
-        case .module: assembly.value = .module(RDBModuleValue(moduleID: 0, data: []))
-        }
         self.assembly = assembly
+        if let count = header.declaredCount, let type = directType(header.type, count: count) {
+            if !databaseSelected || header.database != database {
+                try selectDB(header.database)
+            }
+            try writeKeyPrefix(header)
+            staging.appendInteger(type.rawValue)
+            try writeString(.bytes(header.key))
+            try writeLength(count)
+            assembly.direct = (type, count)
+        }
+    }
+
+    /// The plain type a collection of `count` elements, read as `type`, must get at the target version; nil when
+    /// the encoding could still be compact, or depends on what the elements hold (field expiries).
+    private func directType(_ type: RDBType, count: UInt64) -> RDBType? {
+        switch type {
+        case .setHashtable:
+            let compactLimit = version >= 11 ? max(options.setMaxIntsetEntries, options.setMaxListpackEntries) : options.setMaxIntsetEntries
+            return count > UInt64(max(compactLimit, 0)) ? .setHashtable : nil
+        case .zsetV1, .zsetV2:
+            return count > UInt64(max(options.zsetMaxListpackEntries, 0)) ? (version >= 8 ? .zsetV2 : .zsetV1) : nil
+        case .hashHashtable:
+            return count > UInt64(max(options.hashMaxListpackEntries, 0)) ? .hashHashtable : nil
+        case .listLinked where version < 7:
+            return count > UInt64(max(options.listMaxZiplistEntries, 0)) ? .listLinked : nil
+        default:
+            return nil
+        }
     }
 
     /// Adds one element to the key begun by ``beginKey(_:)``.
-    public mutating func writeElement(_ element: RDBElement) throws(FormatError) {
+    ///
+    /// - Throws: `.io` from the sink or the spool file; for a key written straight through, `.corrupt` for a NaN
+    ///   score, a field expiry, or more elements than declared.
+    public mutating func writeElement(_ element: consuming RDBElement) throws(FormatError) {
         guard let assembly else { preconditionFailure("writeElement() outside a key") }
-        if case .hashField(_, _, let expire?) = element {
-            assembly.minimumFieldExpire = min(assembly.minimumFieldExpire ?? expire, expire)
+        if let direct = assembly.direct {
+            try writeDirect(element, of: assembly, type: direct.type, remaining: direct.remaining)
+            return
         }
         switch element {
-        case .streamMetadata(let metadata):
-            assembly.metadata = metadata
-            return
-        case .streamGroup(let group):
-            assembly.groups.append(group)
-            return
-        case .string, .module:
-            RDBEntry.append(element, to: &assembly.value)
+        case .hashField(_, _, let expire?):
+            assembly.minimumFieldExpire = min(assembly.minimumFieldExpire ?? expire, expire)
+        case .streamMetadata, .streamGroup, .string, .module:
+            assembly.builder.add(element)
             return
         default:
             break
@@ -188,59 +273,85 @@ extension RDBWriter {
             try spool.append(element)
             return
         }
-        RDBEntry.append(element, to: &assembly.value)
+        assembly.builder.add(element)
         if assembly.elements > options.spoolElements || assembly.bytes > options.spoolBytes {
             // Too big for memory: move what we have to a spool file; the rest goes there directly.
             let spool = try ElementSpool()
-            var failure: FormatError?
-            RDBWriter.forEachElement(of: assembly.value!) { element in
-                if failure == nil {
-                    do throws(FormatError) { try spool.append(element) } catch { failure = error }
-                }
+            try assembly.builder.moveElements(as: assembly.header.type.kind) { element throws(FormatError) in
+                try spool.append(element)
             }
-            if let failure { throw failure }
             assembly.spool = spool
-            assembly.value = nil
+        }
+    }
+
+    /// One element of a key written straight through, in the plain encoding `type`.
+    private mutating func writeDirect(
+        _ element: consuming RDBElement, of assembly: KeyAssembly, type: RDBType, remaining: UInt64
+    ) throws(FormatError) {
+        do throws(FormatError) {
+            guard remaining > 0 else {
+                throw FormatError(
+                    .corrupt, offset: offset, "more elements than the \(assembly.header.declaredCount ?? 0) declared")
+            }
+            assembly.direct = (type, remaining - 1)
+            switch consume element {
+            case .listItem(let item), .setMember(let item):
+                try writeString(item)
+            case .zsetMember(let member, let score):
+                guard !score.isNaN else {
+                    throw FormatError(.corrupt, offset: offset, "sorted set member \"\(member)\" has a NaN score")
+                }
+                try writeString(member)
+                if type == .zsetV2 { writeBinaryDouble(score) } else { writeStringDouble(score) }
+            case .hashField(let field, let value, nil):
+                try writeString(field)
+                try writeString(value)
+            case .hashField(let field, _, .some):
+                throw FormatError(.corrupt, offset: offset, "field \"\(field)\" has an expiry in a hash of type \(type)")
+            case let other:
+                preconditionFailure("\(other) does not belong to a \(type) value")
+            }
+        } catch {
+            var error = error
+            if error.key == nil { error.key = assembly.header.key }
+            throw error
         }
     }
 
     /// Writes the key begun by ``beginKey(_:)``.
     ///
     /// - Returns: false when the key was skipped (see ``writeEntry(_:)``).
+    /// - Throws: what ``writeEntry(_:)`` throws; `.corrupt` when a key written straight through got fewer
+    ///   elements than it declared.
     @discardableResult
     public mutating func endKey() throws(FormatError) -> Bool {
         guard let assembly else { preconditionFailure("endKey() outside a key") }
         self.assembly = nil
-        guard let spool = assembly.spool else {
-            var value = assembly.value!
-            if case .stream(var stream) = value {
-                stream.metadata = assembly.metadata
-                stream.groups = assembly.groups
-                value = .stream(stream)
+        if let direct = assembly.direct {
+            guard direct.remaining == 0 else {
+                throw FormatError(
+                    .corrupt, offset: offset, key: assembly.header.key,
+                    "\(direct.remaining) of the \(assembly.header.declaredCount ?? 0) declared elements are missing")
             }
-            return try writeEntry(RDBEntry(header: assembly.header, value: value))
+            keysWritten += 1
+            try flushIfFull()
+            return true
+        }
+        guard let spool = assembly.spool else {
+            return try writeEntry(RDBEntry(header: assembly.header, value: assembly.builder.value(of: assembly.header.type.kind)))
         }
         return try writeSpooled(assembly, spool)
     }
 
+    /// What an element costs while assembled: its bytes and the size of its entry in the arrays.
     static func approximateSize(_ element: RDBElement) -> Int {
         switch element {
-        case .listItem(let item), .setMember(let item): item.byteCount + 8
-        case .zsetMember(let member, _): member.byteCount + 16
-        case .hashField(let field, let value, _): field.byteCount + value.byteCount + 16
-        case .streamEntry(let entry): entry.fields.reduce(24) { $0 + $1.field.byteCount + $1.value.byteCount + 8 }
+        case .listItem(let item), .setMember(let item): item.byteCount + MemoryLayout<RDBString>.stride
+        case .zsetMember(let member, _): member.byteCount + MemoryLayout<RDBScoredMember>.stride
+        case .hashField(let field, let value, _): field.byteCount + value.byteCount + MemoryLayout<RDBHashField>.stride
+        case .streamEntry(let entry):
+            entry.fields.reduce(MemoryLayout<RDBStreamEntry>.stride) { $0 + $1.field.byteCount + $1.value.byteCount + 2 * MemoryLayout<RDBString>.stride }
         default: 16
-        }
-    }
-
-    static func forEachElement(of value: RDBValue, _ body: (RDBElement) -> Void) {
-        switch value {
-        case .list(let items): items.forEach { body(.listItem($0)) }
-        case .set(let members): members.forEach { body(.setMember($0)) }
-        case .zset(let members): members.forEach { body(.zsetMember($0.member, score: $0.score)) }
-        case .hash(let fields): fields.forEach { body(.hashField($0.field, value: $0.value, expireAtMilliseconds: $0.expireAtMilliseconds)) }
-        case .stream(let stream): stream.entries.forEach { body(.streamEntry($0)) }
-        case .string, .module: break
         }
     }
 
@@ -262,7 +373,7 @@ extension RDBWriter {
             switch kind {
             case .list:
                 if version < 7 {
-                    staging.writeInteger(RDBType.listLinked.rawValue)
+                    staging.appendInteger(RDBType.listLinked.rawValue)
                     try writeString(.bytes(header.key))
                     try writeLength(count)
                     try spool.forEach(.list) { element throws(FormatError) in
@@ -272,7 +383,7 @@ extension RDBWriter {
                     try writeSpooledQuicklist(header.key, spool)
                 }
             case .set:
-                staging.writeInteger(RDBType.setHashtable.rawValue)
+                staging.appendInteger(RDBType.setHashtable.rawValue)
                 try writeString(.bytes(header.key))
                 try writeLength(count)
                 try spool.forEach(.set) { element throws(FormatError) in
@@ -280,7 +391,7 @@ extension RDBWriter {
                 }
             case .zset:
                 let type: RDBType = version >= 8 ? .zsetV2 : .zsetV1
-                staging.writeInteger(type.rawValue)
+                staging.appendInteger(type.rawValue)
                 try writeString(.bytes(header.key))
                 try writeLength(count)
                 try spool.forEach(.zset) { element throws(FormatError) in
@@ -293,7 +404,7 @@ extension RDBWriter {
                 }
             case .hash:
                 let minimum = assembly.minimumFieldExpire
-                staging.writeInteger((minimum == nil ? RDBType.hashHashtable : RDBType.hashMetadata).rawValue)
+                staging.appendInteger((minimum == nil ? RDBType.hashHashtable : RDBType.hashMetadata).rawValue)
                 try writeString(.bytes(header.key))
                 if let minimum { writeMilliseconds(minimum) }
                 try writeLength(count)
@@ -324,7 +435,7 @@ extension RDBWriter {
     /// writes them; node boundaries come from the same builder both times.
     private mutating func writeSpooledQuicklist(_ key: ByteBuffer, _ spool: ElementSpool) throws(FormatError) {
         let version2 = version >= 10
-        staging.writeInteger((version2 ? RDBType.listQuicklist2 : RDBType.listQuicklist).rawValue)
+        staging.appendInteger((version2 ? RDBType.listQuicklist2 : RDBType.listQuicklist).rawValue)
         try writeString(.bytes(key))
         var nodes: UInt64 = 0
         var sizer = QuicklistNodeSizer(version2: version2, limit: options.listNodeBytes)
@@ -368,7 +479,7 @@ extension RDBWriter {
         var last = RDBStreamID(milliseconds: 0, sequence: 0)
         let nodeSize = max(1, options.streamNodeMaxEntries)
         let type: RDBType = version >= 11 ? .stream3 : version == 10 ? .stream2 : .stream
-        staging.writeInteger(type.rawValue)
+        staging.appendInteger(type.rawValue)
         try writeString(.bytes(assembly.header.key))
         try writeLength(UInt64((spool.count + nodeSize - 1) / nodeSize))
         try spool.forEach(.stream) { element throws(FormatError) in
@@ -383,8 +494,8 @@ extension RDBWriter {
         }
         if !node.isEmpty { try writeStreamNode(node) }
         var stream = RDBStream()
-        stream.metadata = assembly.metadata
-        stream.groups = assembly.groups
+        stream.metadata = assembly.builder.metadata
+        stream.groups = assembly.builder.groups
         try writeStreamTail(stream, type: type, entryCount: spool.count, firstEntryID: first, lastEntryID: last)
     }
 }

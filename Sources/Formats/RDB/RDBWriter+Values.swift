@@ -2,6 +2,14 @@
 
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 extension RDBWriter {
     /// The type byte a value gets at the target version, with the encoding decision behind it.
     func typeFor(_ value: RDBValue) -> RDBType {
@@ -42,7 +50,7 @@ extension RDBWriter {
 
     mutating func writeValue(_ value: RDBValue, key: ByteBuffer) throws(FormatError) {
         let type = typeFor(value)
-        staging.writeInteger(type.rawValue)
+        staging.appendInteger(type.rawValue)
         try writeString(.bytes(key))
         switch (value, type) {
         case (.string(let string), _):
@@ -64,7 +72,7 @@ extension RDBWriter {
         case (.set(let members), .setIntset):
             try writeBlob(Intset.build(members.map { CanonicalInteger.of($0)! }))
         case (.set(let members), .setListpack):
-            var builder = ListpackBuilder()
+            var builder = ListpackBuilder(capacityBytes: members.reduce(0) { $0 &+ $1.byteCount &+ 2 })
             for member in members { builder.append(member) }
             try writeBlob(builder.finish())
         case (.set(let members), _):
@@ -91,7 +99,9 @@ extension RDBWriter {
         for (node, start) in starts.enumerated() {
             let end = node + 1 < starts.count ? starts[node + 1] : items.count
             if version2 {
-                var builder = ListpackBuilder()
+                // Entries take about their bytes plus 2 (encoding and backlen); nodes stop near listNodeBytes.
+                let estimate = items[start..<end].reduce(0) { $0 &+ $1.byteCount &+ 2 }
+                var builder = ListpackBuilder(capacityBytes: min(estimate, options.listNodeBytes &+ 64))
                 for item in items[start..<end] { builder.append(item) }
                 try writeLength(2)  // QUICKLIST_NODE_CONTAINER_PACKED
                 try writeBlob(builder.finish())
@@ -109,10 +119,12 @@ extension RDBWriter {
         }
         switch type {
         case .zsetZiplist, .zsetListpack:
-            // Ordered by score, then member bytes (zzlInsert order).
-            let sorted = members.sorted {
-                $0.score != $1.score ? $0.score < $1.score : RDBWriter.lessBytes($0.member.bytes, $1.member.bytes)
+            // Ordered by score, then member bytes (zzlInsert order); what Redis wrote usually is already.
+            func ordered(_ a: RDBScoredMember, _ b: RDBScoredMember) -> Bool {
+                a.score != b.score ? a.score < b.score : RDBWriter.lessBytes(a.member, b.member)
             }
+            let inOrder = zip(members, members.dropFirst()).allSatisfy { !ordered($1, $0) }
+            let sorted = inOrder ? members : members.sorted(by: ordered)
             if type == .zsetZiplist {
                 var builder = ZiplistBuilder()
                 for member in sorted {
@@ -121,10 +133,10 @@ extension RDBWriter {
                 }
                 try writeBlob(builder.finish())
             } else {
-                var builder = ListpackBuilder()
+                var builder = ListpackBuilder(capacityBytes: sorted.reduce(0) { $0 &+ $1.member.byteCount &+ 12 })
                 for member in sorted {
                     builder.append(member.member)
-                    builder.append(RDBWriter.scoreString(member.score))
+                    RDBWriter.appendScore(member.score, to: &builder)
                 }
                 try writeBlob(builder.finish())
             }
@@ -145,15 +157,44 @@ extension RDBWriter {
 
     /// A score as a compact-encoding entry: an integer when integral, else the shortest round-trip text.
     static func scoreString(_ score: Double) -> RDBString {
-        if score == score.rounded(), abs(score) < 1e17, !(score == 0 && score.sign == .minus) {
-            return .integer(Int64(score))
-        }
-        if score.isInfinite { return .bytes(ByteBuffer(string: score > 0 ? "inf" : "-inf")) }
-        return .bytes(ByteBuffer(string: score.description))
+        if let value = integralScore(score) { return .integer(value) }
+        return .bytes(ByteBuffer(string: scoreText(score)))
     }
 
-    static func lessBytes(_ a: ByteBuffer, _ b: ByteBuffer) -> Bool {
-        a.readableBytesView.lexicographicallyPrecedes(b.readableBytesView)
+    /// ``scoreString(_:)`` appended to a listpack, without a buffer for the text.
+    static func appendScore(_ score: Double, to builder: inout ListpackBuilder) {
+        if let value = integralScore(score) {
+            builder.append(integer: value)
+        } else {
+            var text = scoreText(score)
+            text.withUTF8 { builder.append(raw: UnsafeRawBufferPointer($0)) }
+        }
+    }
+
+    /// The integer an integral score is stored as (not -0: its sign would be lost).
+    private static func integralScore(_ score: Double) -> Int64? {
+        score == score.rounded() && abs(score) < 1e17 && !(score == 0 && score.sign == .minus) ? Int64(score) : nil
+    }
+
+    private static func scoreText(_ score: Double) -> String {
+        score.isInfinite ? (score > 0 ? "inf" : "-inf") : score.description
+    }
+
+    /// Byte order of two strings (integers as their decimal text).
+    static func lessBytes(_ a: RDBString, _ b: RDBString) -> Bool {
+        if case .bytes(let x) = a, case .bytes(let y) = b {
+            return x.withUnsafeReadableBytes { x in
+                y.withUnsafeReadableBytes { y in
+                    let common = min(x.count, y.count)
+                    if common > 0, let xBase = x.baseAddress, let yBase = y.baseAddress {
+                        let order = memcmp(xBase, yBase, common)
+                        if order != 0 { return order < 0 }
+                    }
+                    return x.count < y.count
+                }
+            }
+        }
+        return lessBytes(.bytes(a.bytes), .bytes(b.bytes))
     }
 
     private mutating func writeHash(_ fields: [RDBHashField], type: RDBType) throws(FormatError) {
@@ -166,7 +207,7 @@ extension RDBWriter {
             }
             try writeBlob(builder.finish())
         case .hashListpack:
-            var builder = ListpackBuilder()
+            var builder = ListpackBuilder(capacityBytes: fields.reduce(0) { $0 &+ $1.field.byteCount &+ $1.value.byteCount &+ 4 })
             for field in fields {
                 builder.append(field.field)
                 builder.append(field.value)
@@ -215,10 +256,10 @@ extension RDBWriter {
                 try writeLength(value)
             case .float(let bits):
                 try writeLength(3)
-                staging.writeInteger(bits, endianness: .little)
+                staging.appendInteger(bits, endianness: .little)
             case .double(let bits):
                 try writeLength(4)
-                staging.writeInteger(bits, endianness: .little)
+                staging.appendInteger(bits, endianness: .little)
             case .string(let string):
                 try writeLength(5)
                 try writeString(string)
@@ -230,8 +271,8 @@ extension RDBWriter {
     // MARK: - Streams
 
     private mutating func writeRawStreamID(_ id: RDBStreamID) {
-        staging.writeInteger(id.milliseconds, endianness: .big)
-        staging.writeInteger(id.sequence, endianness: .big)
+        staging.appendInteger(id.milliseconds, endianness: .big)
+        staging.appendInteger(id.sequence, endianness: .big)
     }
 
     private mutating func writeStreamID(_ id: RDBStreamID) throws(FormatError) {
@@ -258,8 +299,8 @@ extension RDBWriter {
     mutating func writeStreamNode<Entries: Collection>(_ node: Entries) throws(FormatError) where Entries.Element == RDBStreamEntry {
         let master = node.first!
         var key = ByteBufferAllocator().buffer(capacity: 16)
-        key.writeInteger(master.id.milliseconds, endianness: .big)
-        key.writeInteger(master.id.sequence, endianness: .big)
+        key.appendInteger(master.id.milliseconds, endianness: .big)
+        key.appendInteger(master.id.sequence, endianness: .big)
         try writeRawString(key)
         var builder = ListpackBuilder()
         builder.append(integer: Int64(node.count))  // live entries

@@ -36,8 +36,9 @@ public struct RDBWriteOptions: Sendable {
     /// `stream-node-max-entries`.
     public var streamNodeMaxEntries = 100
     /// A key written element by element (``RDBWriter/beginKey(_:)``) moves to a spool file beyond this many
-    /// elements or bytes, so that memory stays bounded (both far above every compact-encoding threshold).
-    public var spoolElements = 4096
+    /// elements or bytes, so that memory stays bounded (both far above every compact-encoding threshold). The
+    /// bytes count each element's data and its entry in memory (a few dozen bytes).
+    public var spoolElements = 16384
     public var spoolBytes = 8 * 1024 * 1024
 
     /// The versions this writer produces.
@@ -80,6 +81,8 @@ public struct RDBWriter<Sink: ByteSink> {
     var assembly: KeyAssembly?
 
     var staging = ByteBufferAllocator().buffer(capacity: 64 * 1024)
+    /// Where LZF compresses a string before its lengths (which depend on the result) are written.
+    private var compressed = ByteBufferAllocator().buffer(capacity: 0)
     private var crc = CRC64()
     var database = 0
     var databaseSelected = false
@@ -101,7 +104,7 @@ public struct RDBWriter<Sink: ByteSink> {
         staging.withUnsafeReadableBytes { crc.update($0) }
         offset += Int64(staging.readableBytes)
         try sink.write(staging)
-        staging = ByteBufferAllocator().buffer(capacity: RDBWriter.stagingBytes)
+        staging.clear()  // reused: a sink that keeps the bytes holds its own copy (clear() reallocates then)
     }
 
     mutating func flushIfFull() throws(FormatError) {
@@ -113,19 +116,18 @@ public struct RDBWriter<Sink: ByteSink> {
     /// writeLength ↔ readLength: the shortest LEN form; 64-bit lengths need RDB 8.
     mutating func writeLength(_ value: UInt64) throws(FormatError) {
         if value < 64 {
-            staging.writeInteger(UInt8(value))
+            staging.appendInteger(UInt8(value))
         } else if value < 16384 {
-            staging.writeInteger(UInt8(0x40 | (value >> 8)))
-            staging.writeInteger(UInt8(value & 0xFF))
+            staging.appendInteger(UInt16(0x4000 | value), endianness: .big)  // 01 + 14 bits, high byte first
         } else if value <= UInt64(UInt32.max) {
-            staging.writeInteger(UInt8(0x80))
-            staging.writeInteger(UInt32(value), endianness: .big)  // RDB_32BITLEN is network order
+            staging.appendInteger(UInt8(0x80))
+            staging.appendInteger(UInt32(value), endianness: .big)  // RDB_32BITLEN is network order
         } else {
             guard version >= 8 else {
                 throw FormatError(.limitExceeded, offset: offset, "a length of \(value) needs RDB 8 or later")
             }
-            staging.writeInteger(UInt8(0x81))
-            staging.writeInteger(value, endianness: .big)
+            staging.appendInteger(UInt8(0x81))
+            staging.appendInteger(value, endianness: .big)
         }
     }
 
@@ -138,7 +140,7 @@ public struct RDBWriter<Sink: ByteSink> {
             }
         case .bytes(let bytes):
             // rdbTryIntegerEncoding: at most 11 characters of canonical decimal.
-            if let value = CanonicalInteger.parse(bytes, maxLength: 11), writeIntegerString(value) {
+            if bytes.readableBytes <= 11, let value = CanonicalInteger.parse(bytes, maxLength: 11), writeIntegerString(value) {
                 return
             }
             try writeRawString(bytes)
@@ -149,14 +151,14 @@ public struct RDBWriter<Sink: ByteSink> {
     private mutating func writeIntegerString(_ value: Int64) -> Bool {
         switch value {
         case Int64(Int8.min)...Int64(Int8.max):
-            staging.writeInteger(UInt8(0xC0))
-            staging.writeInteger(Int8(value))
+            staging.appendInteger(UInt8(0xC0))
+            staging.appendInteger(Int8(value))
         case Int64(Int16.min)...Int64(Int16.max):
-            staging.writeInteger(UInt8(0xC1))
-            staging.writeInteger(Int16(value), endianness: .little)
+            staging.appendInteger(UInt8(0xC1))
+            staging.appendInteger(Int16(value), endianness: .little)
         case Int64(Int32.min)...Int64(Int32.max):
-            staging.writeInteger(UInt8(0xC2))
-            staging.writeInteger(Int32(value), endianness: .little)
+            staging.appendInteger(UInt8(0xC2))
+            staging.appendInteger(Int32(value), endianness: .little)
         default:
             return false
         }
@@ -166,37 +168,46 @@ public struct RDBWriter<Sink: ByteSink> {
     mutating func writeRawString(_ bytes: ByteBuffer) throws(FormatError) {
         let length = bytes.readableBytes
         // LZF cannot win below 21 bytes; keep it only when it saves at least 4 (rdbSaveLzfStringObject).
-        if options.compression, length > 20, let compressed = LZF.compress(bytes, maximumCount: length - 4) {
-            staging.writeInteger(UInt8(0xC3))
-            try writeLength(UInt64(compressed.readableBytes))
-            try writeLength(UInt64(length))
-            var compressed = compressed
-            staging.writeBuffer(&compressed)
-            return
+        if options.compression, length > 20 {
+            compressed.clear()
+            let compressedBytes = bytes.withUnsafeReadableBytes { input in
+                LZF.compress(input, appendingTo: &compressed, maximumCount: length - 4)
+            }
+            if compressedBytes > 0 {
+                staging.appendInteger(UInt8(0xC3))
+                try writeLength(UInt64(compressedBytes))
+                try writeLength(UInt64(length))
+                try writePayload(compressed)
+                return
+            }
         }
         try writeLength(UInt64(length))
-        if length > RDBWriter.stagingBytes {
+        try writePayload(bytes)
+    }
+
+    /// The bytes of a string after its length: copied to the staging buffer, or (when large) straight to the sink.
+    private mutating func writePayload(_ bytes: ByteBuffer) throws(FormatError) {
+        if bytes.readableBytes > RDBWriter.stagingBytes {
             try flush()
             bytes.withUnsafeReadableBytes { crc.update($0) }
-            offset += Int64(length)
+            offset += Int64(bytes.readableBytes)
             try sink.write(bytes)
         } else {
-            var bytes = bytes
-            staging.writeBuffer(&bytes)
+            staging.appendBytes(of: bytes)
         }
     }
 
     /// writeStringDouble ↔ readStringDouble (type 3 scores): length byte and text, 253/254/255 for nan/±inf.
     mutating func writeStringDouble(_ value: Double) {
         if value.isNaN {
-            staging.writeInteger(UInt8(253))
+            staging.appendInteger(UInt8(253))
         } else if value == .infinity {
-            staging.writeInteger(UInt8(254))
+            staging.appendInteger(UInt8(254))
         } else if value == -.infinity {
-            staging.writeInteger(UInt8(255))
+            staging.appendInteger(UInt8(255))
         } else {
             let text = RDBWriter.formatScore(value)
-            staging.writeInteger(UInt8(text.utf8.count))
+            staging.appendInteger(UInt8(text.utf8.count))
             staging.writeString(text)
         }
     }
@@ -210,11 +221,11 @@ public struct RDBWriter<Sink: ByteSink> {
     }
 
     mutating func writeBinaryDouble(_ value: Double) {
-        staging.writeInteger(value.bitPattern, endianness: .little)
+        staging.appendInteger(value.bitPattern, endianness: .little)
     }
 
     mutating func writeMilliseconds(_ value: Int64) {
-        staging.writeInteger(value, endianness: .little)
+        staging.appendInteger(value, endianness: .little)
     }
 
     mutating func writeBlob(_ blob: ByteBuffer) throws(FormatError) {
@@ -251,7 +262,7 @@ public struct RDBWriter<Sink: ByteSink> {
     /// writeAux ↔ the AUX opcode (RDB 7+; ignored before).
     public mutating func writeAux(key: RDBString, value: RDBString) throws(FormatError) {
         guard version >= 7 else { return }
-        staging.writeInteger(RDBOpcode.aux.rawValue)
+        staging.appendInteger(RDBOpcode.aux.rawValue)
         try writeString(key)
         try writeString(value)
     }
@@ -266,7 +277,7 @@ public struct RDBWriter<Sink: ByteSink> {
             }
             throw FormatError(.unsupportedType, offset: offset, phase: .readFunctions, "function libraries need RDB 10 or later (target \(version))")
         }
-        staging.writeInteger(RDBOpcode.function2.rawValue)
+        staging.appendInteger(RDBOpcode.function2.rawValue)
         try writeString(code)
     }
 
@@ -279,7 +290,7 @@ public struct RDBWriter<Sink: ByteSink> {
             }
             throw FormatError(.unsupportedType, offset: offset, phase: .readModuleAux, "module aux data needs RDB 9 or later (target \(version))")
         }
-        staging.writeInteger(RDBOpcode.moduleAux.rawValue)
+        staging.appendInteger(RDBOpcode.moduleAux.rawValue)
         try writeLength(module.moduleID)
         try writeLength(2)  // RDB_MODULE_OPCODE_UINT
         try writeLength(module.when ?? 2)
@@ -288,10 +299,10 @@ public struct RDBWriter<Sink: ByteSink> {
 
     /// Selects a database (SELECTDB, and RESIZEDB hints from RDB 7).
     public mutating func selectDB(_ db: Int, keys: UInt64 = 0, expires: UInt64 = 0) throws(FormatError) {
-        staging.writeInteger(RDBOpcode.selectDB.rawValue)
+        staging.appendInteger(RDBOpcode.selectDB.rawValue)
         try writeLength(UInt64(db))
         if version >= 7 {
-            staging.writeInteger(RDBOpcode.resizeDB.rawValue)
+            staging.appendInteger(RDBOpcode.resizeDB.rawValue)
             try writeLength(keys)
             try writeLength(expires)
         }
@@ -302,11 +313,11 @@ public struct RDBWriter<Sink: ByteSink> {
     /// Writes the EOF opcode and the CRC64 trailer (RDB 5+), then finishes the sink. Returns the CRC written.
     @discardableResult
     public mutating func finish() throws(FormatError) -> UInt64 {
-        staging.writeInteger(RDBOpcode.eof.rawValue)
+        staging.appendInteger(RDBOpcode.eof.rawValue)
         try flush()
         let value = options.checksum ? crc.value : 0
         var trailer = ByteBufferAllocator().buffer(capacity: 8)
-        trailer.writeInteger(value, endianness: .little)
+        trailer.appendInteger(value, endianness: .little)
         offset += 8
         try sink.write(trailer)
         try sink.finish()
@@ -357,17 +368,17 @@ public struct RDBWriter<Sink: ByteSink> {
     /// The opcodes before a key's type: expiry, and (RDB 9+) LRU idle time and LFU counter.
     mutating func writeKeyPrefix(_ header: RDBKeyHeader) throws(FormatError) {
         if let expire = header.expireAtMilliseconds {
-            staging.writeInteger(RDBOpcode.expireTimeMilliseconds.rawValue)
+            staging.appendInteger(RDBOpcode.expireTimeMilliseconds.rawValue)
             writeMilliseconds(expire)
         }
         if version >= 9 {
             if let idle = header.lruIdleSeconds {
-                staging.writeInteger(RDBOpcode.idle.rawValue)
+                staging.appendInteger(RDBOpcode.idle.rawValue)
                 try writeLength(idle)
             }
             if let frequency = header.lfuFrequency {
-                staging.writeInteger(RDBOpcode.freq.rawValue)
-                staging.writeInteger(frequency)
+                staging.appendInteger(RDBOpcode.freq.rawValue)
+                staging.appendInteger(frequency)
             }
         }
     }
