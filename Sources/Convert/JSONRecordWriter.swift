@@ -64,16 +64,16 @@ struct JSONRecordWriter: RecordWriter {
     /// `{"version":1,"rdb_version":N,"aux":{…},"functions":[…],"module_aux":[…]}`; without the first two when
     /// `header` is false (the "after_keys" object).
     static func writeMetadata(_ info: RDBFileInfo, to out: inout ByteBuffer, header: Bool = true) {
-        out.writeInteger(UInt8(ascii: "{"))
+        out.appendInteger(UInt8(ascii: "{"))
         writeMetadataMembers(info, to: &out, header: header)
-        out.writeInteger(UInt8(ascii: "}"))
+        out.appendInteger(UInt8(ascii: "}"))
     }
 
     private static func writeMetadataMembers(_ info: RDBFileInfo, to out: inout ByteBuffer, header: Bool) {
         if header {
             out.writeString("\"version\":\(schemaVersion),\"rdb_version\":")
             out.writeString(info.header.map { String($0.version) } ?? "null")
-            out.writeInteger(UInt8(ascii: ","))
+            out.appendInteger(UInt8(ascii: ","))
         }
         // AUX names are identifiers (redis-ver, ctime, lua…): an object. A name given more than once (Redis 6's
         // "lua" scripts) gets an array of its values, in order.
@@ -86,9 +86,9 @@ struct JSONRecordWriter: RecordWriter {
         }
         out.writeString("\"aux\":{")
         for (index, name) in names.enumerated() {
-            if index > 0 { out.writeInteger(UInt8(ascii: ",")) }
+            if index > 0 { out.appendInteger(UInt8(ascii: ",")) }
             JSONByteString.writeText(name, to: &out)
-            out.writeInteger(UInt8(ascii: ":"))
+            out.appendInteger(UInt8(ascii: ":"))
             let all = values[name]!
             if all.count == 1 {
                 JSONByteString.write(all[0], to: &out)
@@ -107,15 +107,41 @@ struct JSONRecordWriter: RecordWriter {
     /// `{"db":0,"key":S,"type":T,"expire_at_ms":N|null[,"idle":N][,"freq":N],"value":V}`
     static func writeRecord(_ entry: RDBEntry, to out: inout ByteBuffer) {
         let header = entry.header
-        out.writeString("{\"db\":\(header.database),\"key\":")
+        // About as many bytes as the value's elements take, reserved once rather than grown write by write.
+        out.reserveCapacity(minimumWritableBytes: 64 &+ header.key.readableBytes &+ approximateBytes(entry.value))
+        out.appendStaticString("{\"db\":")
+        JSONByteString.writeDecimal(Int64(header.database), to: &out)
+        out.appendStaticString(",\"key\":")
         JSONByteString.write(header.key, to: &out)
-        out.writeString(",\"type\":\"\(header.type.kind.rawValue)\",\"expire_at_ms\":")
-        out.writeString(header.expireAtMilliseconds.map { String($0) } ?? "null")
+        out.appendStaticString(",\"type\":\"")
+        out.writeString(header.type.kind.rawValue)
+        out.appendStaticString("\",\"expire_at_ms\":")
+        writeOptionalDecimal(header.expireAtMilliseconds, to: &out)
         if let idle = header.lruIdleSeconds { out.writeString(",\"idle\":\(idle)") }
         if let frequency = header.lfuFrequency { out.writeString(",\"freq\":\(frequency)") }
-        out.writeString(",\"value\":")
+        out.appendStaticString(",\"value\":")
         writeValue(entry.value, to: &out)
-        out.writeInteger(UInt8(ascii: "}"))
+        out.appendInteger(UInt8(ascii: "}"))
+    }
+
+    /// A decimal integer, or `null`.
+    private static func writeOptionalDecimal(_ value: Int64?, to out: inout ByteBuffer) {
+        if let value {
+            JSONByteString.writeDecimal(value, to: &out)
+        } else {
+            out.appendStaticString("null")
+        }
+    }
+
+    /// The bytes of the value's strings plus a few per element: what its record will about take.
+    private static func approximateBytes(_ value: RDBValue) -> Int {
+        switch value {
+        case .string(let string): string.byteCount
+        case .list(let items), .set(let items): items.reduce(0) { $0 &+ $1.byteCount &+ 3 }
+        case .zset(let members): members.reduce(0) { $0 &+ $1.member.byteCount &+ 24 }
+        case .hash(let fields): fields.reduce(0) { $0 &+ $1.field.byteCount &+ $1.value.byteCount &+ 8 }
+        case .stream, .module: 0
+        }
     }
 
     static func writeValue(_ value: RDBValue, to out: inout ByteBuffer) {
@@ -126,23 +152,24 @@ struct JSONRecordWriter: RecordWriter {
             writeArray(items, to: &out) { JSONByteString.write($0, to: &$1) }
         case .zset(let members):
             writeArray(members, to: &out) { member, out in
-                out.writeInteger(UInt8(ascii: "["))
+                out.appendInteger(UInt8(ascii: "["))
                 JSONByteString.write(member.member, to: &out)
-                out.writeInteger(UInt8(ascii: ","))
+                out.appendInteger(UInt8(ascii: ","))
                 writeScore(member.score, to: &out)
-                out.writeInteger(UInt8(ascii: "]"))
+                out.appendInteger(UInt8(ascii: "]"))
             }
         case .hash(let fields):
             let withExpiries = fields.contains { $0.expireAtMilliseconds != nil }
             writeArray(fields, to: &out) { field, out in
-                out.writeInteger(UInt8(ascii: "["))
+                out.appendInteger(UInt8(ascii: "["))
                 JSONByteString.write(field.field, to: &out)
-                out.writeInteger(UInt8(ascii: ","))
+                out.appendInteger(UInt8(ascii: ","))
                 JSONByteString.write(field.value, to: &out)
                 if withExpiries {
-                    out.writeString(",\(field.expireAtMilliseconds.map { String($0) } ?? "null")")
+                    out.appendInteger(UInt8(ascii: ","))
+                    writeOptionalDecimal(field.expireAtMilliseconds, to: &out)
                 }
-                out.writeInteger(UInt8(ascii: "]"))
+                out.appendInteger(UInt8(ascii: "]"))
             }
         case .stream(let stream):
             writeStream(stream, to: &out)
@@ -154,7 +181,11 @@ struct JSONRecordWriter: RecordWriter {
     /// A JSON number (the shortest text that reads back as the same double), or "inf" / "-inf"; NaN, which no
     /// Redis accepts as a score, as "nan".
     static func writeScore(_ score: Double, to out: inout ByteBuffer) {
-        if score.isFinite {
+        if score == score.rounded(.towardZero), abs(score) < 1e15, !(score == 0 && score.sign == .minus) {
+            // What `description` prints for an integral double in this range ("42.0"), without the String.
+            JSONByteString.writeDecimal(Int64(score), to: &out)
+            out.appendStaticString(".0")
+        } else if score.isFinite {
             out.writeString(score.description)
         } else if score.isNaN {
             out.writeString("\"nan\"")
@@ -168,13 +199,13 @@ struct JSONRecordWriter: RecordWriter {
         writeArray(stream.entries, to: &out) { entry, out in
             out.writeString("{\"id\":\"\(entry.id)\",\"fields\":")
             writeArray(entry.fields, to: &out) { pair, out in
-                out.writeInteger(UInt8(ascii: "["))
+                out.appendInteger(UInt8(ascii: "["))
                 JSONByteString.write(pair.field, to: &out)
-                out.writeInteger(UInt8(ascii: ","))
+                out.appendInteger(UInt8(ascii: ","))
                 JSONByteString.write(pair.value, to: &out)
-                out.writeInteger(UInt8(ascii: "]"))
+                out.appendInteger(UInt8(ascii: "]"))
             }
-            out.writeInteger(UInt8(ascii: "}"))
+            out.appendInteger(UInt8(ascii: "}"))
         }
         let metadata = stream.metadata
         let lastID = metadata?.lastID ?? stream.entries.last?.id ?? RDBStreamID(milliseconds: 0, sequence: 0)
@@ -212,11 +243,11 @@ struct JSONRecordWriter: RecordWriter {
                 out.writeString(
                     ",\"active_time_ms\":\(consumer.activeTimeMilliseconds.map { String($0) } ?? "null"),\"pending\":")
                 writeArray(consumer.pending, to: &out) { id, out in out.writeString("\"\(id)\"") }
-                out.writeInteger(UInt8(ascii: "}"))
+                out.appendInteger(UInt8(ascii: "}"))
             }
-            out.writeInteger(UInt8(ascii: "}"))
+            out.appendInteger(UInt8(ascii: "}"))
         }
-        out.writeInteger(UInt8(ascii: "}"))
+        out.appendInteger(UInt8(ascii: "}"))
     }
 
     private static func quotedID(_ id: RDBStreamID?) -> String {
@@ -240,20 +271,20 @@ struct JSONRecordWriter: RecordWriter {
             case .string(let string):
                 out.writeString("[\"string\",")
                 JSONByteString.write(string, to: &out)
-                out.writeInteger(UInt8(ascii: "]"))
+                out.appendInteger(UInt8(ascii: "]"))
             }
         }
-        out.writeInteger(UInt8(ascii: "}"))
+        out.appendInteger(UInt8(ascii: "}"))
     }
 
     private static func writeArray<Element>(
         _ elements: [Element], to out: inout ByteBuffer, _ writeElement: (Element, inout ByteBuffer) -> Void
     ) {
-        out.writeInteger(UInt8(ascii: "["))
+        out.appendInteger(UInt8(ascii: "["))
         for (index, element) in elements.enumerated() {
-            if index > 0 { out.writeInteger(UInt8(ascii: ",")) }
+            if index > 0 { out.appendInteger(UInt8(ascii: ",")) }
             writeElement(element, &out)
         }
-        out.writeInteger(UInt8(ascii: "]"))
+        out.appendInteger(UInt8(ascii: "]"))
     }
 }
