@@ -2,18 +2,39 @@ import Formats
 import ToolSupport
 import NIOCore
 
-/// Keys of an RDB file, read with ``RDBReader`` one key at a time. Values the filter rejects are skipped with
-/// `skipValue()` (validated, never assembled), so filtering a large dump costs little memory.
+/// Keys of an RDB file, read with ``RDBReader`` one key at a time, on a thread of its own (``ReadAheadReader``).
+/// Values the filter rejects are skipped with `skipValue()` (validated, never assembled), so filtering a large
+/// dump costs little memory.
 struct RDBEntrySource<Source: ByteSource>: EntrySource {
-    private var reader: RDBReader<Source>
+    /// Set until the first call, which starts the reader thread with its filter (the same on every call).
+    private var source: Source?
+    private var readAhead: ReadAheadReader<Source>?
+    private var batch = ReadAheadBatch()
+    private var batchIndex = 0
     private(set) var info = RDBFileInfo()
+    private(set) var offset: Int64 = 0
     private var ended = false
 
     init(source: Source) {
-        reader = RDBReader(source: source)
+        self.source = source
     }
 
-    var offset: Int64 { reader.offset }
+    /// The next event of an accepted key or of the file; nil after the end. Rethrows the reader's error in turn.
+    private mutating func nextEvent(_ filter: KeyFilter) throws(FormatError) -> RDBEvent? {
+        while batchIndex == batch.events.count {
+            if let error = batch.error { throw error }
+            if let source = source.take() { readAhead = ReadAheadReader(source: source, filter: filter) }
+            guard let next = readAhead?.next() else { return nil }
+            batch = next
+            batchIndex = 0
+            offset = batch.offset
+        }
+        // Moved out rather than copied (a payload-free event takes its place): the batch is done with it.
+        var event = RDBEvent.endKey
+        swap(&event, &batch.events[batchIndex])
+        batchIndex += 1
+        return event
+    }
 
     /// Moves the next accepted key straight into a streaming writer, element by element; returns false at the
     /// end of the input. `begin` runs before the first key reaches the writer.
@@ -21,25 +42,18 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         acceptedBy filter: KeyFilter, into writer: inout Writer, begin: (RDBFileInfo, inout Writer) throws(FormatError) -> Void
     ) throws(FormatError) -> Bool {
         guard !ended else { return false }
-        var inKey = false
-        while let event = try reader.next() {
-            switch event {
+        while let event = try nextEvent(filter) {
+            switch consume event {  // moves the payloads out instead of copying them
             case .beginKey(let keyHeader):
-                if filter.accepts(keyHeader) {
-                    try begin(info, &writer)
-                    try writer.beginKey(keyHeader)
-                    inKey = true
-                } else {
-                    _ = try reader.skipValue()
-                }
+                try begin(info, &writer)
+                try writer.beginKey(keyHeader)
             case .element(let element):
                 try writer.writeElement(element)
             case .endKey:
-                guard inKey else { continue }
                 try writer.endKey()
                 return true
-            default:
-                if try record(event) { return false }
+            case let other:
+                if record(other) { return false }
             }
         }
         ended = true
@@ -47,7 +61,7 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
     }
 
     /// Keeps what a non-key event says; true at the end of the RDB.
-    private mutating func record(_ event: RDBEvent) throws(FormatError) -> Bool {
+    private mutating func record(_ event: RDBEvent) -> Bool {
         switch event {
         case .header(let fileHeader): info.header = fileHeader
         case .aux(let key, let value): info.aux.append((key, value))
@@ -56,9 +70,8 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         case .end(let status):
             info.checksum = status
             ended = true
-            // Reads to the end of the input: for gzip this verifies the gzip trailer.
-            let trailing = try reader.readTrailingBytes()
-            if trailing > 0 {
+            // Read to the end of the input by the reader thread: for gzip this verified the gzip trailer.
+            if let trailing = batch.trailingBytes, trailing > 0 {
                 // Redis ignores them too; in an AOF with an RDB preamble they are the commands that follow.
                 writeStandardError(
                     "redis-convert: ignored \(trailing) bytes after the end of the RDB (an AOF tail is not converted)\n")
@@ -72,62 +85,22 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
     mutating func next(accepting filter: KeyFilter) throws(FormatError) -> RDBEntry? {
         guard !ended else { return nil }
         var header: RDBKeyHeader? = nil
-        var builder = ValueBuilder()
-        while let event = try reader.next() {
-            switch event {
+        var builder = RDBValueBuilder()
+        while let event = try nextEvent(filter) {
+            switch consume event {
             case .beginKey(let keyHeader):
-                if filter.accepts(keyHeader) {
-                    header = keyHeader
-                    builder = ValueBuilder()
-                } else {
-                    _ = try reader.skipValue()
-                }
+                header = keyHeader
+                builder = RDBValueBuilder()
             case .element(let element):
                 builder.add(element)
             case .endKey:
                 guard let header else { continue }
                 return RDBEntry(header: header, value: builder.value(of: header.type.kind))
-            default:
-                if try record(event) { return nil }
+            case let other:
+                if record(other) { return nil }
             }
         }
         ended = true
         return nil
-    }
-}
-
-/// Gathers the elements of one value.
-private struct ValueBuilder {
-    private var string = RDBString.bytes(ByteBuffer())
-    private var items: [RDBString] = []
-    private var members: [RDBScoredMember] = []
-    private var fields: [RDBHashField] = []
-    private var stream = RDBStream()
-    private var module = RDBModuleValue(moduleID: 0, data: [])
-
-    mutating func add(_ element: RDBElement) {
-        switch element {
-        case .string(let value): string = value
-        case .listItem(let item), .setMember(let item): items.append(item)
-        case .zsetMember(let member, let score): members.append(RDBScoredMember(member: member, score: score))
-        case .hashField(let field, let value, let expire):
-            fields.append(RDBHashField(field: field, value: value, expireAtMilliseconds: expire))
-        case .streamEntry(let entry): stream.entries.append(entry)
-        case .streamMetadata(let metadata): stream.metadata = metadata
-        case .streamGroup(let group): stream.groups.append(group)
-        case .module(let value): module = value
-        }
-    }
-
-    func value(of kind: RDBValueKind) -> RDBValue {
-        switch kind {
-        case .string: .string(string)
-        case .list: .list(items)
-        case .set: .set(items)
-        case .zset: .zset(members)
-        case .hash: .hash(fields)
-        case .stream: .stream(stream)
-        case .module: .module(module)
-        }
     }
 }
