@@ -6,7 +6,8 @@
 #
 # Environment:
 #   RUNS          timed rounds (default 3); every command runs once per round, interleaved; best wall kept
-#   SKIP_BUILD=1  reuse the release binary in .build-bench/ instead of building it
+#   SCRATCH_PATH  the release build's scratch path (default .build-bench/; relative to the repository)
+#   SKIP_BUILD=1  reuse the release binary in the scratch path instead of building it
 #   REDIS_CONVERT a redis-convert binary to measure instead (no build; e.g. one built from another commit)
 #   BIG_RDB       the larger dataset for the memory table (default bench-data/mixed-2x.rdb, made with
 #                 BENCH_SCALE=2 make_dataset.py if missing: about a minute); BIG_RDB=none skips it
@@ -37,7 +38,7 @@ DEFAULT_RDB="$REPO/bench-data/mixed.rdb"
 RDB=$(realpath -m "${1:-$DEFAULT_RDB}")
 DEFAULT_BIG="$REPO/bench-data/mixed-2x.rdb"
 BIG_RDB=${BIG_RDB:-$DEFAULT_BIG}
-SCRATCH="$REPO/.build-bench"
+SCRATCH=$(cd "$REPO" && realpath -m "${SCRATCH_PATH:-.build-bench}")
 
 die() { echo "convert.sh: $*" >&2; exit 1; }
 note() { echo "# $*" >&2; }
@@ -85,7 +86,7 @@ else
     SOURCE_STATE=$(source_state)  # taken before the build: others may edit Sources/ while this runs
     STATE_AT_BUILD=$SOURCE_STATE
     if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
-        note "building redis-convert (release, --scratch-path .build-bench)"
+        note "building redis-convert (release, --scratch-path $SCRATCH)"
         (cd "$REPO" && swift build -c release --product redis-convert --scratch-path "$SCRATCH" >&2) \
             || die "building redis-convert failed"
         SOURCE_STATE="built from $SOURCE_STATE"
