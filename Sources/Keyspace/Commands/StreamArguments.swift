@@ -168,6 +168,19 @@ struct StreamTrimArguments {
     }
 }
 
+/// The commands a stream command propagates instead of itself, built only when the keyspace records propagation
+/// (an XCLAIM per delivered message is not worth building when no AOF is open).
+struct StreamPropagation {
+    let enabled: Bool
+    private(set) var commands: [[Bytes]] = []
+
+    init(_ context: CommandContext) { enabled = context.keyspace.propagationEnabled }
+
+    mutating func append(_ command: @autoclosure () -> [Bytes]) {
+        if enabled { commands.append(command()) }
+    }
+}
+
 extension StreamArguments {
     /// Whether the command comes from the AOF being loaded (Redis's `CLIENT_ID_AOF`, whose ID is -1 here too;
     /// expiry is off while loading).

@@ -74,7 +74,7 @@ extension StreamCommand {
         // A bogus time (negative, or in the future) is taken as now rather than refused.
         let time = deliveryTime.map { $0 < 0 || $0 > now ? now : $0 } ?? now
 
-        var propagated: [[Bytes]] = []
+        var propagated = StreamPropagation(context)
         var changes = 0
         let replies = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
             stream throws(CommandError) -> [Reply] in
@@ -126,7 +126,7 @@ extension StreamCommand {
             }
         } ?? []
         context.keyspace.dirty += changes
-        context.propagateAs = propagated
+        context.propagateAs = propagated.commands
         return .array(replies)
     }
 
@@ -169,7 +169,7 @@ extension StreamCommand {
         }
 
         let now = context.now
-        var propagated: [[Bytes]] = []
+        var propagated = StreamPropagation(context)
         var changes = 0
         let reply = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
             stream throws(CommandError) -> Reply in
@@ -212,7 +212,7 @@ extension StreamCommand {
             }
         } ?? .emptyArray
         context.keyspace.dirty += changes
-        context.propagateAs = propagated
+        context.propagateAs = propagated.commands
         return reply
     }
 }

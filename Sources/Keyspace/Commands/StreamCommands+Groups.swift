@@ -23,9 +23,14 @@ extension CommandTable {
 extension StreamCommand {
     // MARK: - XGROUP
 
-    /// XGROUP's subcommands and their arities (Redis 7.0's `xgroup|…` table entries).
-    private static let groupSubcommands: [(name: StaticString, arity: Int)] = [
-        ("create", -5), ("setid", -5), ("destroy", 4), ("createconsumer", 5), ("delconsumer", 5), ("help", 2),
+    /// XGROUP's subcommands, with the arities of Redis 7.0's `xgroup|…` entries.
+    private static let groupSubcommands: [SubcommandSpec] = [
+        SubcommandSpec("create", arity: -5) { context throws(CommandError) in try groupCreate(&context) },
+        SubcommandSpec("setid", arity: -5) { context throws(CommandError) in try groupSetID(&context) },
+        SubcommandSpec("destroy", arity: 4) { context throws(CommandError) in try groupDestroy(&context) },
+        SubcommandSpec("createconsumer", arity: 5) { context throws(CommandError) in try groupCreateConsumer(&context) },
+        SubcommandSpec("delconsumer", arity: 5) { context throws(CommandError) in try groupDeleteConsumer(&context) },
+        SubcommandSpec("help", arity: 2) { _ throws(CommandError) in .array(groupHelp.map { .status($0) }) },
     ]
 
     private static let groupHelp = [
@@ -48,95 +53,41 @@ extension StreamCommand {
         "    Prints this help.",
     ]
 
-    /// The subcommand named by argument 1, after Redis's unknown-subcommand and arity checks.
-    static func subcommand(
-        _ context: CommandContext, container: String, _ table: [(name: StaticString, arity: Int)]
-    ) throws(CommandError) -> String {
-        guard let (name, arity) = table.first(where: { context[1].isKeyword($0.name) }) else {
-            throw CommandError(
-                "ERR unknown subcommand '\(Bytes(context[1].prefix(128)).string)'. Try \(container.uppercased()) HELP.")
-        }
-        let accepted = arity >= 0 ? context.count == arity : context.count >= -arity
-        guard accepted else { throw .wrongArity("\(container)|\(name)") }
-        return "\(name)"
-    }
-
     /// `XGROUP CREATE|SETID|DESTROY|CREATECONSUMER|DELCONSUMER|HELP …`
     static func group(_ context: inout CommandContext) throws(CommandError) -> Reply {
-        let subcommand = try subcommand(context, container: "xgroup", groupSubcommands)
-        if subcommand == "help" { return .array(groupHelp.map { .status($0) }) }
-        let key = context[2]
-        let groupName = context[3]
-        // Options first (CREATE: MKSTREAM, ENTRIESREAD; SETID: ENTRIESREAD), then the key, then the group.
+        try CommandTable.dispatch(&context, container: "xgroup", groupSubcommands)
+    }
+
+    /// What every XGROUP subcommand but HELP checks first, in Redis's order: the CREATE / SETID options
+    /// (MKSTREAM, ENTRIESREAD), then the key (which must exist unless MKSTREAM), then, when `groupNeeded`, the
+    /// group. Returns MKSTREAM, ENTRIESREAD (nil: -1) and whether the key exists.
+    private static func groupPreamble(
+        _ context: CommandContext, options: Bool = false, groupNeeded: Bool = false
+    ) throws(CommandError) -> (makeStream: Bool, entriesRead: Int64?, keyExists: Bool) {
         var makeStream = false
         var entriesRead: Int64? = nil
-        if subcommand == "create" || subcommand == "setid" {
-            var index = 5
-            while index < context.count {
-                if subcommand == "create" && context[index].isKeyword("mkstream") {
-                    makeStream = true
-                    index += 1
-                } else if context[index].isKeyword("entriesread") && index + 1 < context.count {
-                    let value = try context.integer(index + 1)
-                    guard value >= -1 else { throw CommandError("ERR value for ENTRIESREAD must be positive or -1") }
-                    entriesRead = value == -1 ? nil : value
-                    index += 2
-                } else {
-                    throw StreamArguments.subcommandSyntax(context)
-                }
+        var index = 5
+        while options && index < context.count {
+            if context[1].isKeyword("create") && context[index].isKeyword("mkstream") {
+                makeStream = true
+                index += 1
+            } else if context[index].isKeyword("entriesread") && index + 1 < context.count {
+                let value = try context.integer(index + 1)
+                guard value >= -1 else { throw CommandError("ERR value for ENTRIESREAD must be positive or -1") }
+                entriesRead = value == -1 ? nil : value
+                index += 2
+            } else {
+                throw StreamArguments.subcommandSyntax(context)
             }
         }
-        let (keyExists, groupExists) = try groupTarget(context, key: key, group: groupName)
+        let (keyExists, groupExists) = try groupTarget(context, key: context[2], group: context[3])
         if !keyExists && !makeStream {
             throw CommandError(
                 "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
             )
         }
-        if !groupExists && ["setid", "createconsumer", "delconsumer"].contains(subcommand) {
-            throw StreamArguments.noSuchGroup(groupName, key: key)
-        }
-        switch subcommand {
-        case "create":
-            guard context.count <= 8 else { throw StreamArguments.subcommandSyntax(context) }
-            return try createGroup(&context, created: !keyExists, entriesRead: entriesRead)
-        case "setid":
-            guard context.count == 5 || context.count == 7 else { throw StreamArguments.subcommandSyntax(context) }
-            let idArgument = context[4]
-            try context.keyspace.update(StreamValue.self, db: context.db, key: key) { stream throws(CommandError) in
-                let id = idArgument == "$" ? stream.lastID : try StreamArguments.id(idArgument, strict: false)
-                let index = stream.groupIndex(groupName)!
-                stream.modifyGroup(at: index) { group in
-                    group.lastID = id
-                    group.entriesRead = entriesRead
-                }
-            }
-            context.keyspace.dirty += 1
-            return .ok
-        case "destroy":
-            let destroyed = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-                stream throws(CommandError) in stream.destroyGroup(groupName)
-            } ?? false
-            if destroyed { context.keyspace.dirty += 1 }
-            return .boolean(destroyed)
-        case "createconsumer":
-            let consumer = context[4]
-            let now = context.now
-            let created = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-                stream throws(CommandError) in
-                stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.createConsumer(consumer, now: now) }
-            } ?? false
-            if created { context.keyspace.dirty += 1 }
-            return .boolean(created)
-        default:  // delconsumer
-            let consumer = context[4]
-            guard stream(context, key)?.group(named: groupName)?.consumer(named: consumer) != nil else { return .integer(0) }
-            let pending = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-                stream throws(CommandError) in
-                stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.deleteConsumer(consumer) }
-            } ?? nil
-            context.keyspace.dirty += 1
-            return .count(pending ?? 0)
-        }
+        if groupNeeded && !groupExists { throw StreamArguments.noSuchGroup(context[3], key: context[2]) }
+        return (makeStream, entriesRead, keyExists)
     }
 
     /// Whether the key exists (as a stream; `WRONGTYPE` otherwise) and has the group, without counting a
@@ -147,21 +98,76 @@ extension StreamCommand {
         return (true, stream.groupIndex(group) != nil)
     }
 
-    /// XGROUP CREATE once the key is known to be a stream, or to be created (MKSTREAM).
-    private static func createGroup(_ context: inout CommandContext, created: Bool, entriesRead: Int64?) throws(CommandError) -> Reply {
+    /// `XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n]`
+    private static func groupCreate(_ context: inout CommandContext) throws(CommandError) -> Reply {
+        let (_, entriesRead, keyExists) = try groupPreamble(context, options: true)
+        guard context.count <= 8 else { throw StreamArguments.subcommandSyntax(context) }
         let idArgument = context[4]
         let groupName = context[3]
         // The ID is checked before MKSTREAM creates anything.
         let given = idArgument == "$" ? nil : try StreamArguments.id(idArgument, strict: true)
-        let made = try context.keyspace.update(StreamValue.self, db: context.db, key: context[2], create: created) {
+        let made = try context.keyspace.update(StreamValue.self, db: context.db, key: context[2], create: !keyExists) {
             stream throws(CommandError) -> Bool in
             stream.createGroup(groupName, lastID: given ?? stream.lastID, entriesRead: entriesRead)
         } ?? false
         // A stream made by MKSTREAM is a new key (WATCH sees it).
-        if created { context.keyspace.modified(db: context.db, key: context[2], changes: 0) }
+        if !keyExists { context.keyspace.modified(db: context.db, key: context[2], changes: 0) }
         guard made else { throw CommandError("BUSYGROUP Consumer Group name already exists") }
         context.keyspace.dirty += 1
         return .ok
+    }
+
+    /// `XGROUP SETID key group id|$ [ENTRIESREAD n]`: the read counter becomes n, or unknown.
+    private static func groupSetID(_ context: inout CommandContext) throws(CommandError) -> Reply {
+        let (_, entriesRead, _) = try groupPreamble(context, options: true, groupNeeded: true)
+        guard context.count == 5 || context.count == 7 else { throw StreamArguments.subcommandSyntax(context) }
+        let idArgument = context[4]
+        let groupName = context[3]
+        try context.keyspace.update(StreamValue.self, db: context.db, key: context[2]) { stream throws(CommandError) in
+            let id = idArgument == "$" ? stream.lastID : try StreamArguments.id(idArgument, strict: false)
+            stream.modifyGroup(at: stream.groupIndex(groupName)!) { group in
+                group.lastID = id
+                group.entriesRead = entriesRead
+            }
+        }
+        context.keyspace.dirty += 1
+        return .ok
+    }
+
+    /// `XGROUP DESTROY key group`: 1 when the group existed.
+    private static func groupDestroy(_ context: inout CommandContext) throws(CommandError) -> Reply {
+        _ = try groupPreamble(context)
+        let groupName = context[3]
+        let destroyed = try context.keyspace.update(StreamValue.self, db: context.db, key: context[2]) {
+            stream throws(CommandError) in stream.destroyGroup(groupName)
+        } ?? false
+        if destroyed { context.keyspace.dirty += 1 }
+        return .boolean(destroyed)
+    }
+
+    /// `XGROUP CREATECONSUMER key group consumer`: 1 when it was created.
+    private static func groupCreateConsumer(_ context: inout CommandContext) throws(CommandError) -> Reply {
+        _ = try groupPreamble(context, groupNeeded: true)
+        let (groupName, consumer, now) = (context[3], context[4], context.now)
+        let created = try context.keyspace.update(StreamValue.self, db: context.db, key: context[2]) {
+            stream throws(CommandError) in
+            stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.createConsumer(consumer, now: now) }
+        } ?? false
+        if created { context.keyspace.dirty += 1 }
+        return .boolean(created)
+    }
+
+    /// `XGROUP DELCONSUMER key group consumer`: the number of pending entries the consumer had.
+    private static func groupDeleteConsumer(_ context: inout CommandContext) throws(CommandError) -> Reply {
+        _ = try groupPreamble(context, groupNeeded: true)
+        let (key, groupName, consumer) = (context[2], context[3], context[4])
+        guard stream(context, key)?.group(named: groupName)?.consumer(named: consumer) != nil else { return .integer(0) }
+        let pending = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
+            stream throws(CommandError) in
+            stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.deleteConsumer(consumer) }
+        } ?? nil
+        context.keyspace.dirty += 1
+        return .count(pending ?? 0)
     }
 
     /// The stream at `key` without counting a keyspace hit (Redis's `lookupKeyWrite`), nil when missing or of

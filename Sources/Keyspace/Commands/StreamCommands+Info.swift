@@ -10,9 +10,15 @@ extension CommandTable {
 }
 
 extension StreamCommand {
-    private static let infoSubcommands: [(name: StaticString, arity: Int)] = [
-        ("consumers", 4), ("groups", 3), ("stream", -3), ("help", 2),
+    /// XINFO's subcommands, with the arities of Redis 7.0's `xinfo|…` entries.
+    private static let infoSubcommands: [SubcommandSpec] = [
+        SubcommandSpec("consumers", arity: 4) { context throws(CommandError) in try info(&context, .consumers) },
+        SubcommandSpec("groups", arity: 3) { context throws(CommandError) in try info(&context, .groups) },
+        SubcommandSpec("stream", arity: -3) { context throws(CommandError) in try info(&context, .stream) },
+        SubcommandSpec("help", arity: 2) { _ throws(CommandError) in .array(infoHelp.map { .status($0) }) },
     ]
+
+    private enum InfoSubcommand { case consumers, groups, stream }
 
     private static let infoHelp = [
         "XINFO <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -28,13 +34,15 @@ extension StreamCommand {
 
     /// `XINFO STREAM key [FULL [COUNT n]]`, `XINFO GROUPS key`, `XINFO CONSUMERS key group`, `XINFO HELP`.
     static func info(_ context: inout CommandContext) throws(CommandError) -> Reply {
-        let subcommand = try subcommand(context, container: "xinfo", infoSubcommands)
-        if subcommand == "help" { return .array(infoHelp.map { .status($0) }) }
+        try CommandTable.dispatch(&context, container: "xinfo", infoSubcommands)
+    }
+
+    private static func info(_ context: inout CommandContext, _ subcommand: InfoSubcommand) throws(CommandError) -> Reply {
         guard let stream = try context.keyspace.read(StreamValue.self, db: context.db, key: context[2]) else {
             throw .noSuchKey
         }
         switch subcommand {
-        case "consumers":
+        case .consumers:
             guard let group = stream.group(named: context[3]) else {
                 throw StreamArguments.noSuchGroup(context[3], key: context[2])
             }
@@ -46,7 +54,7 @@ extension StreamCommand {
                     .bulk("idle"), .integer(Swift.max(0, now - consumer.seenTime)),
                 ])
             })
-        case "groups":
+        case .groups:
             return .array(stream.groups.map { group in
                 .array([
                     .bulk("name"), .bulk(group.name),
@@ -57,7 +65,7 @@ extension StreamCommand {
                     .bulk("lag"), stream.lag(of: group).map { .integer($0) } ?? .null,
                 ])
             })
-        default:
+        case .stream:
             return try streamInfo(context, stream)
         }
     }

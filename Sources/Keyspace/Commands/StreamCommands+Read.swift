@@ -87,7 +87,7 @@ extension StreamCommand {
         }
 
         var served: [Reply] = []
-        var propagated: [[Bytes]] = []
+        var propagated = StreamPropagation(context)
         for position in 0..<streamCount {
             let key = context[streamsStart + position]
             let entries: Reply?
@@ -100,7 +100,7 @@ extension StreamCommand {
             }
             if let entries { served.append(.array([.bulk(key), entries])) }
         }
-        if groupRead { context.propagateAs = propagated }
+        if groupRead { context.propagateAs = propagated.commands }
         return served.isEmpty ? .nullArray : .array(served)
     }
 
@@ -125,7 +125,7 @@ extension StreamCommand {
     /// created on first service.
     private static func readGroup(
         _ context: inout CommandContext, key: Bytes, group groupName: Bytes, consumer consumerName: Bytes,
-        after: StreamID?, limit: Int?, noAcknowledge: Bool, propagated: inout [[Bytes]]
+        after: StreamID?, limit: Int?, noAcknowledge: Bool, propagated: inout StreamPropagation
     ) throws(CommandError) -> Reply? {
         // Redis looks the key up again (a second keyspace hit).
         guard let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(groupName) else {

@@ -59,10 +59,11 @@ enum StreamCommand {
         if let given = arguments.id, given.sequenceGiven, given.id.isZero {
             throw CommandError("ERR The ID specified in XADD must be greater than 0-0")
         }
-        let fields = Array(context.argv[fieldStart...])
+        let fields = context.argv[fieldStart...]
         let now = context.now
         let key = context[1]
         let argv = context.argv
+        let propagating = context.keyspace.propagationEnabled
         guard let (id, rewritten) = try context.keyspace.update(
             StreamValue.self, db: context.db, key: key, create: !arguments.noMakeStream,
             { stream throws(CommandError) -> (StreamID, [Bytes]?) in
@@ -74,7 +75,7 @@ enum StreamCommand {
                 var rewritten: [Bytes]? = nil
                 if let strategy = arguments.strategy {
                     stream.trim(strategy, approximate: arguments.approximate, limit: arguments.limit)
-                    if arguments.approximate { rewritten = arguments.rewritten(argv, stream: stream) }
+                    if arguments.approximate && propagating { rewritten = arguments.rewritten(argv, stream: stream) }
                 }
                 return (id, rewritten)
             })
@@ -82,7 +83,7 @@ enum StreamCommand {
         context.keyspace.modified(db: context.db, key: key)
         // Propagated with the ID that was generated, and an approximate trim made exact.
         let generated = arguments.id?.sequenceGiven != true
-        if generated || rewritten != nil {
+        if propagating && (generated || rewritten != nil) {
             var propagated = rewritten ?? argv
             if generated { propagated[arguments.idIndex] = id.bytes }
             context.propagateAs = [propagated]

@@ -46,26 +46,23 @@ public struct StreamID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     /// ``description`` as bytes.
     public var bytes: Bytes {
-        var text: [UInt8] = []
-        text.reserveCapacity(24)
-        StreamID.appendDecimal(milliseconds, to: &text)
-        text.append(UInt8(ascii: "-"))
-        StreamID.appendDecimal(sequence, to: &text)
-        return Bytes(text)
-    }
-
-    private static func appendDecimal(_ value: UInt64, to text: inout [UInt8]) {
-        if value == 0 {
-            text.append(UInt8(ascii: "0"))
-            return
+        // Digits written backwards into a buffer large enough for two 20-digit numbers and the dash.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 41) { buffer in
+            var start = 41
+            func prepend(_ value: UInt64) {
+                var rest = value
+                repeat {
+                    start -= 1
+                    buffer[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                    rest /= 10
+                } while rest > 0
+            }
+            prepend(sequence)
+            start -= 1
+            buffer[start] = UInt8(ascii: "-")
+            prepend(milliseconds)
+            return Bytes(UnsafeBufferPointer(rebasing: buffer[start..<41]))
         }
-        let start = text.count
-        var rest = value
-        while rest > 0 {
-            text.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10))
-            rest /= 10
-        }
-        text[start...].reverse()
     }
 
     /// The ID as a reply (a bulk string).

@@ -19,14 +19,21 @@ import Formats
 // SAMEFIELDS entry, (varint length, bytes) for each value only.
 
 /// A node of a stream. Shared between snapshots: never mutated once shared (``StreamValue`` copies it first).
+///
+/// Per entry it keeps 12 bytes besides the packed fields: the ID relative to the master ID in 8 (milliseconds
+/// delta and sequence, 32 bits each; a node whose IDs do not fit switches to full 16-byte IDs), and the entry's
+/// offset in `payload` with its two flags in 4.
 final class StreamNode: @unchecked Sendable {
     /// The ID of the first entry ever added to the node (the radix tree key).
     let masterID: StreamID
     /// The field names of that first entry.
     let masterFields: [Bytes]
-    /// Every entry added, deleted ones included, in ID order.
-    private(set) var slots: ContiguousArray<Slot>
-    private(set) var payload: [UInt8]
+    /// Every entry's ID, deleted ones included, in order: packed while `wideIDs` is nil.
+    private var packedIDs: ContiguousArray<UInt64>
+    private var wideIDs: ContiguousArray<StreamID>?
+    /// Per entry: offset in `payload` (the entry ends where the next begins), DELETED and SAMEFIELDS bits.
+    private var marks: ContiguousArray<UInt32>
+    private var payload: ContiguousArray<UInt8>
     /// Entries not deleted (the listpack's `count`).
     private(set) var liveCount: Int
     /// Entries flagged deleted (the listpack's `deleted`).
@@ -34,28 +41,19 @@ final class StreamNode: @unchecked Sendable {
     /// The size of the listpack Redis would hold for this node.
     private(set) var listpackBytes: Int
 
-    struct Slot {
-        var id: StreamID
-        /// Start of the entry in `payload`; it ends where the next one starts.
-        var offset: UInt32
-        var flags: UInt8
-    }
-
-    static let deletedFlag: UInt8 = 1  // STREAM_ITEM_FLAG_DELETED
-    static let sameFieldsFlag: UInt8 = 2  // STREAM_ITEM_FLAG_SAMEFIELDS
+    private static let deletedMark: UInt32 = 1 << 30  // STREAM_ITEM_FLAG_DELETED
+    private static let sameFieldsMark: UInt32 = 1 << 31  // STREAM_ITEM_FLAG_SAMEFIELDS
+    private static let offsetMask: UInt32 = (1 << 30) - 1
 
     /// A node holding one entry, whose fields become the master fields.
-    init(id: StreamID, fields: [Bytes]) {
+    init<Fields: RandomAccessCollection>(id: StreamID, fields: Fields) where Fields.Element == Bytes, Fields.Index == Int {
         masterID = id
         var names: [Bytes] = []
         names.reserveCapacity(fields.count / 2)
-        var index = 0
-        while index < fields.count {
-            names.append(fields[index])
-            index += 2
-        }
+        for index in stride(from: fields.startIndex, to: fields.endIndex, by: 2) { names.append(fields[index]) }
         masterFields = names
-        slots = []
+        packedIDs = []
+        marks = []
         payload = []
         liveCount = 1
         deletedCount = 0
@@ -69,7 +67,9 @@ final class StreamNode: @unchecked Sendable {
     private init(copying node: StreamNode) {
         masterID = node.masterID
         masterFields = node.masterFields
-        slots = node.slots
+        packedIDs = node.packedIDs
+        wideIDs = node.wideIDs
+        marks = node.marks
         payload = node.payload
         liveCount = node.liveCount
         deletedCount = node.deletedCount
@@ -80,39 +80,73 @@ final class StreamNode: @unchecked Sendable {
     func copy() -> StreamNode { StreamNode(copying: self) }
 
     /// Live plus deleted entries: what `stream-node-max-entries` limits.
-    var slotCount: Int { slots.count }
+    var slotCount: Int { marks.count }
     /// The last entry's ID, deleted or not (what Redis reads as the node's last ID).
-    var lastSlotID: StreamID { slots[slots.count - 1].id }
+    var lastSlotID: StreamID { id(at: marks.count - 1) }
+
+    /// The ID of entry `index`.
+    @inline(__always)
+    func id(at index: Int) -> StreamID {
+        if let wideIDs { return wideIDs[index] }
+        let packed = packedIDs[index]
+        return StreamID(milliseconds: masterID.milliseconds &+ (packed >> 32), sequence: packed & 0xFFFF_FFFF)
+    }
+
+    /// Drops spare capacity once the node is full (Redis shrinks a listpack that is done growing).
+    func shrinkToFit() {
+        // Converting an array to its own type would keep its buffer: copy into exactly sized ones.
+        func fitted<Element>(_ array: ContiguousArray<Element>) -> ContiguousArray<Element> {
+            var copy = ContiguousArray<Element>()
+            copy.reserveCapacity(array.count)
+            copy.append(contentsOf: array)
+            return copy
+        }
+        packedIDs = fitted(packedIDs)
+        if let wide = wideIDs { wideIDs = fitted(wide) }
+        marks = fitted(marks)
+        payload = fitted(payload)
+    }
 
     // MARK: - Adding and deleting
 
     /// Appends an entry to a node that already has one (`id` above all of them).
-    func append(id: StreamID, fields: [Bytes]) {
+    func append<Fields: RandomAccessCollection>(id: StreamID, fields: Fields) where Fields.Element == Bytes, Fields.Index == Int {
         listpackBytes += ListpackSize.integer(Int64(liveCount + 1)) - ListpackSize.integer(Int64(liveCount))
         liveCount += 1
         appendEntry(id: id, fields: fields)
     }
 
-    private func appendEntry(id: StreamID, fields: [Bytes]) {
+    private func appendID(_ id: StreamID) {
+        let delta = id.milliseconds &- masterID.milliseconds
+        if wideIDs == nil, delta <= 0xFFFF_FFFF, id.sequence <= 0xFFFF_FFFF {
+            packedIDs.append(delta << 32 | id.sequence)
+            return
+        }
+        if wideIDs == nil {
+            wideIDs = ContiguousArray((0..<packedIDs.count).map { self.id(at: $0) })
+            packedIDs = []
+        }
+        wideIDs!.append(id)
+    }
+
+    private func appendEntry<Fields: RandomAccessCollection>(id: StreamID, fields: Fields) where Fields.Element == Bytes, Fields.Index == Int {
         let pairs = fields.count / 2
         var same = pairs == masterFields.count
         if same {
-            for index in 0..<pairs where fields[2 * index] != masterFields[index] {
+            for index in 0..<pairs where fields[fields.startIndex + 2 * index] != masterFields[index] {
                 same = false
                 break
             }
         }
-        let flags = same ? StreamNode.sameFieldsFlag : 0
-        slots.append(Slot(id: id, offset: UInt32(payload.count), flags: flags))
-        var bytes = ListpackSize.integer(Int64(flags))
+        appendID(id)
+        marks.append(UInt32(payload.count) | (same ? StreamNode.sameFieldsMark : 0))
+        var bytes = ListpackSize.integer(same ? 2 : 0)  // the flags
         bytes += ListpackSize.integer(Int64(bitPattern: id.milliseconds &- masterID.milliseconds))
         bytes += ListpackSize.integer(Int64(bitPattern: id.sequence &- masterID.sequence))
         if same {
-            var index = 1
-            while index < fields.count {
+            for index in stride(from: fields.startIndex + 1, to: fields.endIndex, by: 2) {
                 bytes += ListpackSize.string(fields[index])
                 StreamNode.pack(fields[index], into: &payload)
-                index += 2
             }
             bytes += ListpackSize.integer(Int64(pairs + 3))
         } else {
@@ -131,8 +165,8 @@ final class StreamNode: @unchecked Sendable {
     /// caller removes it when Redis would).
     @discardableResult
     func markDeleted(_ index: Int) -> Bool {
-        guard slots[index].flags & StreamNode.deletedFlag == 0 else { return false }
-        slots[index].flags |= StreamNode.deletedFlag  // 0→1 and 2→3 keep their one-byte encoding
+        guard marks[index] & StreamNode.deletedMark == 0 else { return false }
+        marks[index] |= StreamNode.deletedMark  // flags 0→1 and 2→3 keep their one-byte encoding
         listpackBytes += ListpackSize.integer(Int64(liveCount - 1)) - ListpackSize.integer(Int64(liveCount))
         listpackBytes += ListpackSize.integer(Int64(deletedCount + 1)) - ListpackSize.integer(Int64(deletedCount))
         liveCount -= 1
@@ -142,21 +176,22 @@ final class StreamNode: @unchecked Sendable {
 
     // MARK: - Reading
 
-    func isDeleted(_ index: Int) -> Bool { slots[index].flags & StreamNode.deletedFlag != 0 }
+    func isDeleted(_ index: Int) -> Bool { marks[index] & StreamNode.deletedMark != 0 }
 
     /// The position of the first slot whose ID is `>= id` (`slotCount` when none).
     func firstSlot(atOrAfter id: StreamID) -> Int {
-        StreamSearch.lowerBound(slots.count) { slots[$0].id < id }
+        StreamSearch.lowerBound(marks.count) { self.id(at: $0) < id }
     }
 
     /// The fields of entry `index`: field, value, field, value…
     func fields(at index: Int) -> [Bytes] {
-        let start = Int(slots[index].offset)
-        let end = index + 1 < slots.count ? Int(slots[index + 1].offset) : payload.count
+        let start = Int(marks[index] & StreamNode.offsetMask)
+        let end = index + 1 < marks.count ? Int(marks[index + 1] & StreamNode.offsetMask) : payload.count
+        let same = marks[index] & StreamNode.sameFieldsMark != 0
         var result: [Bytes] = []
         payload.withUnsafeBufferPointer { bytes in
             var position = start
-            if slots[index].flags & StreamNode.sameFieldsFlag != 0 {
+            if same {
                 result.reserveCapacity(2 * masterFields.count)
                 for name in masterFields {
                     result.append(name)
@@ -173,7 +208,7 @@ final class StreamNode: @unchecked Sendable {
 
     // MARK: - Packing
 
-    private static func packLength(_ length: Int, into payload: inout [UInt8]) {
+    private static func packLength(_ length: Int, into payload: inout ContiguousArray<UInt8>) {
         var rest = UInt(length)
         while rest >= 0x80 {
             payload.append(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -182,9 +217,9 @@ final class StreamNode: @unchecked Sendable {
         payload.append(UInt8(rest))
     }
 
-    private static func pack(_ item: Bytes, into payload: inout [UInt8]) {
+    private static func pack(_ item: Bytes, into payload: inout ContiguousArray<UInt8>) {
         packLength(item.count, into: &payload)
-        payload.append(contentsOf: item.array)
+        item.withUnsafeBytes { payload.append(contentsOf: $0) }
     }
 
     private static func unpackLength(_ bytes: UnsafeBufferPointer<UInt8>, _ position: inout Int) -> Int {

@@ -76,7 +76,7 @@ extension StreamValue {
                 pairs.append((fields[index].rdbString, fields[index + 1].rdbString))
                 index += 2
             }
-            entries.append(RDBStreamEntry(id: node.slots[slot].id.rdbStreamID, fields: pairs))
+            entries.append(RDBStreamEntry(id: node.id(at: slot).rdbStreamID, fields: pairs))
             return true
         }
         let metadata = RDBStreamMetadata(

@@ -75,7 +75,7 @@ public struct StreamValue: Sendable {
         if let limit { result.reserveCapacity(Swift.min(limit, 1024)) }
         storage.visit(from: lower, through: upper, reverse: reverse) { node, slot in
             if let limit, result.count >= limit { return false }
-            result.append(StreamEntry(id: node.slots[slot].id, fields: node.fields(at: slot)))
+            result.append(StreamEntry(id: node.id(at: slot), fields: node.fields(at: slot)))
             return true
         }
         return result
@@ -89,7 +89,7 @@ public struct StreamValue: Sendable {
     public var lastLiveID: StreamID {
         var found = StreamID.zero
         storage.visit(from: .zero, through: .max, reverse: true) { node, slot in
-            found = node.slots[slot].id
+            found = node.id(at: slot)
             return false
         }
         return found
@@ -102,17 +102,22 @@ public struct StreamValue: Sendable {
 
     /// Appends an entry; `id` must be above ``lastID`` (the caller checks, as XADD does).
     /// - Complexity: O(fields), plus one node copy when a snapshot shares the tail node
-    public mutating func append(id: StreamID, fields: [Bytes]) {
+    public mutating func append(id: StreamID, fields: [Bytes]) { append(id: id, fields: fields[...]) }
+
+    /// ``append(id:fields:)`` from a slice (XADD passes its arguments without copying them).
+    public mutating func append(id: StreamID, fields: ArraySlice<Bytes>) {
         precondition(id > lastID, "stream IDs only grow")
         let storage = mutableStorage
         var totalBytes = 0
         for item in fields { totalBytes += item.count }
-        if let tail = storage.nodes.last,
-            tail.listpackBytes + totalBytes < StreamValue.nodeMaxBytes,
-            tail.slotCount < StreamValue.nodeMaxEntries
-        {
+        // No reference to the tail may be held here: it would make the node look shared, and copied.
+        if storage.tailAccepts(totalBytes) {
             storage.mutableNode(storage.nodes.count - 1).append(id: id, fields: fields)
         } else {
+            // The tail is done growing: drop its spare capacity, unless a snapshot shares it (a copy is not worth it).
+            if let last = storage.nodes.indices.last, isKnownUniquelyReferenced(&storage.nodes[last]) {
+                storage.nodes[last].shrinkToFit()
+            }
             storage.nodes.append(StreamNode(id: id, fields: fields))
         }
         storage.length += 1
@@ -170,14 +175,15 @@ public struct StreamValue: Sendable {
         if case .maxLength(let maxLength) = strategy, storage.length <= maxLength { return 0 }
         let storage = mutableStorage
         var deleted = 0
-        while let head = storage.nodes.first {
+        while !storage.nodes.isEmpty {
             if case .maxLength(let maxLength) = strategy, storage.length <= maxLength { break }
-            let entries = head.liveCount
+            // Read through the spine, holding no reference to the head node (it would look shared and be copied).
+            let entries = storage.nodes[0].liveCount
             if limit != 0 && deleted + entries > limit { break }
             let removeWhole: Bool
             switch strategy {
             case .maxLength(let maxLength): removeWhole = storage.length - entries >= maxLength
-            case .minimumID(let minimum): removeWhole = head.lastSlotID < minimum
+            case .minimumID(let minimum): removeWhole = storage.nodes[0].lastSlotID < minimum
             }
             if removeWhole {
                 storage.nodes.removeFirst()
@@ -191,7 +197,7 @@ public struct StreamValue: Sendable {
                 let stop: Bool
                 switch strategy {
                 case .maxLength(let maxLength): stop = storage.length <= maxLength
-                case .minimumID(let minimum): stop = node.slots[slot].id >= minimum
+                case .minimumID(let minimum): stop = node.id(at: slot) >= minimum
                 }
                 if stop { break }
                 if node.markDeleted(slot) {
@@ -212,7 +218,7 @@ public struct StreamValue: Sendable {
 
     /// The first entry's ID counting deleted ones still in their node, ``StreamID/max`` when there are no
     /// nodes (Redis `streamGetEdgeID` without skipping tombstones: what a rewritten `MINID` says).
-    public var firstSlotID: StreamID { storage.nodes.first.map { $0.slots[0].id } ?? .max }
+    public var firstSlotID: StreamID { storage.nodes.first.map { $0.id(at: 0) } ?? .max }
 
     // MARK: - Structure
 
@@ -304,6 +310,13 @@ final class StreamStorage: @unchecked Sendable {
         return copy
     }
 
+    /// Whether an entry of `entryBytes` bytes (fields and values) goes into the tail node rather than a new one:
+    /// the tail's listpack stays under `stream-node-max-bytes` and has fewer than `stream-node-max-entries` slots.
+    func tailAccepts(_ entryBytes: Int) -> Bool {
+        guard let tail = nodes.last else { return false }
+        return tail.listpackBytes + entryBytes < StreamValue.nodeMaxBytes && tail.slotCount < StreamValue.nodeMaxEntries
+    }
+
     /// Node `index`, copied first when a snapshot shares it.
     func mutableNode(_ index: Int) -> StreamNode {
         if !isKnownUniquelyReferenced(&nodes[index]) { nodes[index] = nodes[index].copy() }
@@ -321,7 +334,7 @@ final class StreamStorage: @unchecked Sendable {
         guard let nodeIndex = nodeIndex(containing: id) else { return nil }
         let node = nodes[nodeIndex]
         let slot = node.firstSlot(atOrAfter: id)
-        guard slot < node.slotCount, node.slots[slot].id == id, !node.isDeleted(slot) else { return nil }
+        guard slot < node.slotCount, node.id(at: slot) == id, !node.isDeleted(slot) else { return nil }
         return (nodeIndex, slot)
     }
 
@@ -341,7 +354,7 @@ final class StreamStorage: @unchecked Sendable {
             while nodeIndex < nodes.count {
                 let node = nodes[nodeIndex]
                 while slot < node.slotCount {
-                    if node.slots[slot].id > upper { return }
+                    if node.id(at: slot) > upper { return }
                     if !node.isDeleted(slot), !body(node, slot) { return }
                     slot += 1
                 }
@@ -355,7 +368,7 @@ final class StreamStorage: @unchecked Sendable {
             while nodeIndex >= 0 {
                 let node = nodes[nodeIndex]
                 while slot >= 0 {
-                    if node.slots[slot].id < lower { return }
+                    if node.id(at: slot) < lower { return }
                     if !node.isDeleted(slot), !body(node, slot) { return }
                     slot -= 1
                 }
@@ -369,7 +382,7 @@ final class StreamStorage: @unchecked Sendable {
     var firstLiveID: StreamID {
         var found = StreamID.zero
         visit(from: .zero, through: .max, reverse: false) { node, slot in
-            found = node.slots[slot].id
+            found = node.id(at: slot)
             return false
         }
         return found

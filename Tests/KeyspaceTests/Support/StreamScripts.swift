@@ -237,6 +237,12 @@ enum StreamScripts {
         ["XINFO", "STREAM", "t"], ["XSETID", "t", "40-0"], ["XSETID", "t", "100", "MAXDELETEDID", "0-0", "ENTRIESADDED", "3"],
         ["XINFO", "STREAM", "t"], ["XADD", "t", "100-0", "a", "b"], ["XADD", "t", "100-*", "a", "b"], ["XDEL", "t", "100-1", "11-0"],
         ["XSETID", "t", "99-0"], ["XSETID", "t", "100-1"], ["XINFO", "STREAM", "t"],
+        // IDs far apart in one node (past 32-bit deltas), read, deleted and trimmed.
+        ["XADD", "wide", "1-1", "a", "1"], ["XADD", "wide", "1-4294967296", "a", "2"], ["XADD", "wide", "4294967297-0", "a", "3"],
+        ["XADD", "wide", "4294967298-5", "b", "4"], ["XADD", "wide", "18446744073709551614-18446744073709551615", "a", "5"],
+        ["XRANGE", "wide", "-", "+"], ["XRANGE", "wide", "1-4294967296", "4294967297"], ["XREVRANGE", "wide", "+", "(1-1"],
+        ["XDEL", "wide", "4294967297-0"], ["XRANGE", "wide", "4294967297", "+"], ["XINFO", "STREAM", "wide"],
+        ["XTRIM", "wide", "MINID", "4294967298-5"], ["XRANGE", "wide", "-", "+"], ["XINFO", "STREAM", "wide"],
         ["XADD", "e", "1-1", "a", "b"], ["XDEL", "e", "1-1"], ["XSETID", "e", "0-5"], ["XSETID", "e", "1-1"], ["XSETID", "e", "0-1", "MAXDELETEDID", "0-1"],
         ["XINFO", "STREAM", "e"], ["TYPE", "e"],
     ]
