@@ -1,13 +1,26 @@
 import HashTreeCollections
 
-/// A sorted set: member → score, plus the members in (score, member) order.
+/// A sorted set: member → score in a persistent hash tree, plus the members in (score, member) order in sorted
+/// chunks of at most ``chunkCapacity`` elements (a two-level B-tree, the way Redis pairs a dict with a skiplist).
 ///
-/// PLACEHOLDER storage (sorted array): to be replaced by the sorted-set family with a chunked order so that a
-/// write after a snapshot does not copy every member.
+/// ```
+///  storage ─► scores:  TreeDictionary member → score         ZSCORE, membership        O(log n)
+///             chunks:  [ c0: (s,m) … ≤128 ][ c1 ][ … ][ cK ]  sorted, none empty        O(log n) to find a place
+///             counts:  [ |c0| |c1| … |cK| ]  Int32, contiguous  rank = counts before + offset   O(n / 128)
+///             lastScores: [ last score of c0, … ]          searched without touching the chunks (a chunk is
+///                                                           read only when its last score ties)
+/// ```
+///
+/// The struct is one reference (8 bytes, so `Value` stays small). Copying it shares everything; the first write
+/// after a snapshot copies the storage object: O(1) for the tree (then O(log n) nodes on write) and the chunk
+/// spine (one reference per chunk), then only the one chunk the write touches. Never every member.
+///
+/// Scores are never NaN (the commands refuse it) and `-0` is stored as `0`, as Redis's listpack stores it.
 public struct SortedSetValue: Sendable, Sequence {
-    public var scores: TreeDictionary<Bytes, Double>
-    var order: [ScoredMember]
+    /// Elements per chunk. A chunk that would pass it is split; a chunk left small is merged with a neighbour.
+    public static let chunkCapacity = 128
 
+    /// A member with its score, the element type of the order.
     public struct ScoredMember: Sendable, Equatable {
         public var member: Bytes
         public var score: Double
@@ -15,51 +28,280 @@ public struct SortedSetValue: Sendable, Sequence {
             self.member = member
             self.score = score
         }
+
         /// Redis's order: by score, then by member bytes.
+        @inline(__always)
         static func precedes(_ a: ScoredMember, _ b: ScoredMember) -> Bool {
             a.score < b.score || (a.score == b.score && a.member < b.member)
         }
     }
 
-    public init() {
-        scores = [:]
-        order = []
+    typealias Chunk = ContiguousArray<ScoredMember>
+
+    /// The shared state. Mutated only through a uniquely referenced instance (``makeUnique()``), so a snapshot
+    /// holding another reference never sees a change; that is what makes `@unchecked Sendable` sound.
+    final class Storage: @unchecked Sendable {
+        var scores: TreeDictionary<Bytes, Double>
+        var chunks: [Chunk]
+        var counts: [Int32]
+        var lastScores: [Double]
+
+        init(
+            scores: TreeDictionary<Bytes, Double> = [:], chunks: [Chunk] = [], counts: [Int32] = [],
+            lastScores: [Double] = []
+        ) {
+            self.scores = scores
+            self.chunks = chunks
+            self.counts = counts
+            self.lastScores = lastScores
+        }
+
+        /// A copy sharing the tree and every chunk buffer.
+        /// - Complexity: O(1); the arrays' spines are copied on their first write.
+        func copy() -> Storage { Storage(scores: scores, chunks: chunks, counts: counts, lastScores: lastScores) }
     }
 
-    public var count: Int { scores.count }
+    var storage: Storage
 
-    public func score(of member: Bytes) -> Double? { scores[member] }
+    public init() { storage = Storage() }
 
-    /// Sets `member`'s score, adding the member if needed.
-    public mutating func insert(_ member: Bytes, score: Double) {
-        if let old = scores[member] { removeFromOrder(ScoredMember(member: member, score: old)) }
-        scores[member] = score
-        let item = ScoredMember(member: member, score: score)
-        order.insert(item, at: insertionIndex(item))
+    /// A sorted set from elements already in (score, member) order with distinct members (the result of a set
+    /// operation). Chunks are filled to capacity.
+    /// - Complexity: O(n log n) for the tree, O(n) for the order.
+    init(ordered elements: [ScoredMember]) {
+        var scores = TreeDictionary<Bytes, Double>()
+        var chunks: [Chunk] = []
+        var counts: [Int32] = []
+        var lastScores: [Double] = []
+        chunks.reserveCapacity((elements.count + Self.chunkCapacity - 1) / Self.chunkCapacity)
+        var start = 0
+        while start < elements.count {
+            let end = Swift.min(start + Self.chunkCapacity, elements.count)
+            var chunk = Chunk(elements[start..<end])
+            for index in chunk.indices {
+                if chunk[index].score == 0 { chunk[index].score = 0 }
+                scores[chunk[index].member] = chunk[index].score
+            }
+            lastScores.append(chunk[chunk.count - 1].score)
+            chunks.append(chunk)
+            counts.append(Int32(end - start))
+            start = end
+        }
+        storage = Storage(scores: scores, chunks: chunks, counts: counts, lastScores: lastScores)
     }
 
-    /// Removes `member`; returns whether it was there.
+    /// Number of members.
+    public var count: Int { storage.scores.count }
+    public var isEmpty: Bool { storage.scores.isEmpty }
+
+    /// Member → score (for iteration in no particular order, and O(log n) lookups).
+    public var scores: TreeDictionary<Bytes, Double> { storage.scores }
+
+    /// The score of `member`, nil when it is not in the set.
+    /// - Complexity: O(log n)
+    public func score(of member: Bytes) -> Double? { storage.scores[member] }
+
+    /// Whether Redis 7.0 would keep this sorted set as a listpack (few members, all short).
+    /// - Complexity: O(min(n, limit))
+    public func isListpack(limits: EncodingLimits) -> Bool {
+        count <= limits.zsetMaxListpackEntries
+            && storage.scores.keys.allSatisfy { $0.count <= limits.zsetMaxListpackValue }
+    }
+
+    // MARK: - Changing members
+
+    /// Sets `member`'s score, adding the member if needed. Returns the previous score (nil when added).
+    /// - Complexity: O(log n + chunkCapacity); O(n / chunkCapacity) more when a chunk splits or merges.
     @discardableResult
-    public mutating func remove(_ member: Bytes) -> Bool {
-        guard let old = scores.removeValue(forKey: member) else { return false }
-        removeFromOrder(ScoredMember(member: member, score: old))
-        return true
+    public mutating func insert(_ member: Bytes, score: Double) -> Double? {
+        precondition(!score.isNaN, "NaN score")
+        let score = score == 0 ? 0 : score  // -0 is stored as 0
+        if let old = storage.scores[member], old == score { return old }
+        makeUnique()
+        let old = storage.scores.updateValue(score, forKey: member)
+        if let old { removeFromOrder(ScoredMember(member: member, score: old)) }
+        insertIntoOrder(ScoredMember(member: member, score: score))
+        return old
     }
 
-    private func insertionIndex(_ item: ScoredMember) -> Int {
+    /// Removes `member`; returns its score, nil when it was not there.
+    /// - Complexity: O(log n + chunkCapacity)
+    @discardableResult
+    public mutating func remove(_ member: Bytes) -> Double? {
+        guard storage.scores[member] != nil else { return nil }
+        makeUnique()
+        guard let old = storage.scores.removeValue(forKey: member) else { return nil }
+        removeFromOrder(ScoredMember(member: member, score: old))
+        return old
+    }
+
+    /// Takes a private copy of the storage when a snapshot shares it.
+    @inline(__always)
+    mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    // MARK: - The order
+
+    /// The first chunk whose last element is not before `item`, or the number of chunks when every element is.
+    /// Compares the contiguous last scores, reading a chunk only when its last score equals the item's.
+    /// - Complexity: O(log(n / chunkCapacity))
+    func firstChunk(notBefore item: ScoredMember) -> Int {
+        let lastScores = storage.lastScores
         var low = 0
-        var high = order.count
+        var high = lastScores.count
         while low < high {
-            let mid = (low + high) / 2
-            if ScoredMember.precedes(order[mid], item) { low = mid + 1 } else { high = mid }
+            let middle = (low &+ high) >> 1
+            let last = lastScores[middle]
+            let isAtOrAfter: Bool
+            if last != item.score {
+                isAtOrAfter = last > item.score
+            } else {
+                let chunk = storage.chunks[middle]
+                isAtOrAfter = !(chunk[chunk.count - 1].member < item.member)
+            }
+            if isAtOrAfter { high = middle } else { low = middle + 1 }
         }
         return low
     }
 
-    private mutating func removeFromOrder(_ item: ScoredMember) {
-        let index = insertionIndex(item)
-        if index < order.count && order[index] == item { order.remove(at: index) }
+    /// The first chunk whose last score satisfies `isAtOrAfter` (false then true along the order), or the number
+    /// of chunks: a score-range bound found without reading any chunk.
+    /// - Complexity: O(log(n / chunkCapacity))
+    func firstChunk(whereScore isAtOrAfter: (Double) -> Bool) -> Int {
+        let lastScores = storage.lastScores
+        var low = 0
+        var high = lastScores.count
+        while low < high {
+            let middle = (low &+ high) >> 1
+            if isAtOrAfter(lastScores[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
     }
 
-    public func makeIterator() -> IndexingIterator<[ScoredMember]> { order.makeIterator() }
+    /// The first chunk whose last element satisfies `isAtOrAfter` (a predicate false then true along the order),
+    /// or the number of chunks when none does.
+    /// - Complexity: O(log(n / chunkCapacity))
+    func firstChunk(where isAtOrAfter: (ScoredMember) -> Bool) -> Int {
+        let chunks = storage.chunks
+        var low = 0
+        var high = chunks.count
+        while low < high {
+            let middle = (low &+ high) >> 1
+            if isAtOrAfter(chunks[middle][chunks[middle].count - 1]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    /// The first offset in `chunk` whose element satisfies `isAtOrAfter`, or the chunk's count.
+    static func firstOffset(in chunk: Chunk, where isAtOrAfter: (ScoredMember) -> Bool) -> Int {
+        var low = 0
+        var high = chunk.count
+        while low < high {
+            let middle = (low &+ high) >> 1
+            if isAtOrAfter(chunk[middle]) { high = middle } else { low = middle + 1 }
+        }
+        return low
+    }
+
+    private mutating func insertIntoOrder(_ item: ScoredMember) {
+        let capacity = Self.chunkCapacity
+        if storage.chunks.isEmpty {
+            storage.chunks.append([item])
+            storage.counts.append(1)
+            storage.lastScores.append(item.score)
+            return
+        }
+        var chunk = firstChunk(notBefore: item)
+        if chunk == storage.chunks.count { chunk -= 1 }
+        let offset = Self.firstOffset(in: storage.chunks[chunk]) { !ScoredMember.precedes($0, item) }
+        let size = Int(storage.counts[chunk])
+        if size < capacity {
+            storage.chunks[chunk].insert(item, at: offset)
+            storage.counts[chunk] += 1
+            if offset == size { storage.lastScores[chunk] = item.score }
+            return
+        }
+        // A full chunk. Growing at either end of the set starts a new chunk (sequential loads and appends stay
+        // dense); anywhere else the chunk is split in halves.
+        if offset == size && chunk == storage.chunks.count - 1 {
+            storage.chunks.append([item])
+            storage.counts.append(1)
+            storage.lastScores.append(item.score)
+        } else if offset == 0 && chunk == 0 {
+            storage.chunks.insert([item], at: 0)
+            storage.counts.insert(1, at: 0)
+            storage.lastScores.insert(item.score, at: 0)
+        } else {
+            let half = size / 2
+            var tail = Chunk(storage.chunks[chunk][half...])
+            storage.chunks[chunk].removeSubrange(half...)
+            if offset <= half {
+                storage.chunks[chunk].insert(item, at: offset)
+            } else {
+                tail.insert(item, at: offset - half)
+            }
+            storage.counts[chunk] = Int32(storage.chunks[chunk].count)
+            storage.counts.insert(Int32(tail.count), at: chunk + 1)
+            storage.lastScores[chunk] = storage.chunks[chunk][storage.chunks[chunk].count - 1].score
+            storage.lastScores.insert(tail[tail.count - 1].score, at: chunk + 1)
+            storage.chunks.insert(tail, at: chunk + 1)
+        }
+    }
+
+    private mutating func removeFromOrder(_ item: ScoredMember) {
+        let chunk = firstChunk(notBefore: item)
+        precondition(chunk < storage.chunks.count, "sorted set order out of step with its scores")
+        let offset = Self.firstOffset(in: storage.chunks[chunk]) { !ScoredMember.precedes($0, item) }
+        precondition(storage.chunks[chunk][offset] == item, "sorted set order out of step with its scores")
+        storage.chunks[chunk].remove(at: offset)
+        storage.counts[chunk] -= 1
+        if offset == Int(storage.counts[chunk]) && offset > 0 {
+            storage.lastScores[chunk] = storage.chunks[chunk][offset - 1].score
+        }
+        rebalance(around: chunk)
+    }
+
+    /// After removals in `chunk`: drops it when empty, merges it into a neighbour when it has become small and
+    /// the two fit in one chunk (so many removals cannot leave a long spine of tiny chunks).
+    mutating func rebalance(around chunk: Int) {
+        let size = Int(storage.counts[chunk])
+        if size == 0 {
+            storage.chunks.remove(at: chunk)
+            storage.counts.remove(at: chunk)
+            storage.lastScores.remove(at: chunk)
+            return
+        }
+        guard size < Self.chunkCapacity / 4, storage.chunks.count > 1 else { return }
+        let left = chunk > 0 ? Int(storage.counts[chunk - 1]) : Int.max
+        let right = chunk + 1 < storage.chunks.count ? Int(storage.counts[chunk + 1]) : Int.max
+        let (first, neighbourSize) = left <= right ? (chunk - 1, left) : (chunk, right)
+        guard neighbourSize + size <= Self.chunkCapacity else { return }
+        let second = storage.chunks.remove(at: first + 1)
+        storage.chunks[first].append(contentsOf: second)
+        let secondCount = storage.counts.remove(at: first + 1)
+        storage.counts[first] += secondCount
+        let secondLast = storage.lastScores.remove(at: first + 1)
+        storage.lastScores[first] = secondLast
+    }
+
+    // MARK: - Sequence
+
+    /// Iterates in (score, member) order.
+    public struct Iterator: IteratorProtocol {
+        var chunks: IndexingIterator<[Chunk]>
+        var current: Chunk.Iterator?
+
+        public mutating func next() -> ScoredMember? {
+            while true {
+                if let element = current?.next() { return element }
+                guard let chunk = chunks.next() else { return nil }
+                current = chunk.makeIterator()
+            }
+        }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(chunks: storage.chunks.makeIterator(), current: nil) }
+
+    public var underestimatedCount: Int { count }
 }
