@@ -1,7 +1,7 @@
 import HashTreeCollections
 import Keyspace
-import Testing
 import TestSupport
+import Testing
 
 // MARK: - Semantics
 
@@ -70,7 +70,10 @@ struct HashCommandTests {
         for pair in stride(from: 0, to: repeated.count, by: 2) {
             #expect(Bytes(repeated[pair].dropFirst()) == Bytes(repeated[pair + 1].dropFirst()))
         }
-        guard case .bulk(let one) = run("HRANDFIELD", "h") else { Issue.record("HRANDFIELD"); return }
+        guard case .bulk(let one) = run("HRANDFIELD", "h") else {
+            Issue.record("HRANDFIELD")
+            return
+        }
         #expect(one.first == UInt8(ascii: "f"))
     }
 
@@ -97,7 +100,8 @@ struct HashCommandTests {
         let wrongType = Reply.error(CommandError.wrongType.message)
         let commands: [[Bytes]] = [
             ["HSET", "s", "a", "b"], ["HMSET", "s", "a", "b"], ["HSETNX", "s", "a", "b"], ["HGET", "s", "a"],
-            ["HMGET", "s", "a"], ["HGETALL", "s"], ["HKEYS", "s"], ["HVALS", "s"], ["HLEN", "s"], ["HEXISTS", "s", "a"],
+            ["HMGET", "s", "a"], ["HGETALL", "s"], ["HKEYS", "s"], ["HVALS", "s"], ["HLEN", "s"],
+            ["HEXISTS", "s", "a"],
             ["HSTRLEN", "s", "a"], ["HDEL", "s", "a"], ["HINCRBY", "s", "a", "1"], ["HINCRBYFLOAT", "s", "a", "1"],
             ["HRANDFIELD", "s"], ["HRANDFIELD", "s", "2"], ["HSCAN", "s", "0"],
         ]
@@ -117,7 +121,10 @@ struct HashCommandTests {
         run("HINCRBY", "h", "counter", "5")
         run("HINCRBYFLOAT", "h", "f4", "1")
         #expect(Keyspace.digest(of: snapshot) == before)
-        guard case .hash(let old)? = snapshot[0].entries["h"] else { Issue.record("h"); return }
+        guard case .hash(let old)? = snapshot[0].entries["h"] else {
+            Issue.record("h")
+            return
+        }
         #expect(old.count == 2000 && old.fields["f1"] == "v1" && old.fields["f2"] == "v2" && old.fields["new"] == nil)
         #expect(run.keyspace.digest() != before)
     }
@@ -129,7 +136,10 @@ struct HashCommandTests {
         var generator = ListSetRandom(seed: 33)
         for command in HashScripts.random(count: 1500, using: &generator) { run.execute(command.map { Bytes($0) }) }
         let propagated = run.keyspace.takePropagated()
-        #expect(!propagated.contains { ["hget", "hgetall", "hrandfield", "hscan", "hincrbyfloat"].contains($0.argv[0].lowercasedASCII) })
+        #expect(
+            !propagated.contains {
+                ["hget", "hgetall", "hrandfield", "hscan", "hincrbyfloat"].contains($0.argv[0].lowercasedASCII)
+            })
         let replayed = ListSetTestSupport.replay(propagated)
         #expect(replayed.digest() == run.keyspace.digest())
     }
@@ -162,13 +172,16 @@ struct HashDifferentialTests {
         guard let oracle = Self.oracle else { return }
         let keyspace = Keyspace()
         var script: [[String]] = [["HSET", "h"] + (0..<600).flatMap { ["f\($0)", "v\($0)"] }]
-        script += [["HSET", "long", "f", String(repeating: "x", count: 100)], ["HLEN", "h"], ["HGETALL", "h"],
+        script += [
+            ["HSET", "long", "f", String(repeating: "x", count: 100)], ["HLEN", "h"], ["HGETALL", "h"],
             ["HKEYS", "h"], ["HVALS", "h"], ["HRANDFIELD", "h", "100000", "WITHVALUES"], ["HSCAN", "long", "0"],
-            ["HMGET", "h", "f1", "nope", "f599"], ["DEBUG", "DIGEST"]]
+            ["HMGET", "h", "f1", "nope", "f599"], ["DEBUG", "DIGEST"],
+        ]
         try oracle.compare(script.map { ($0, HashScripts.comparison(for: $0)) }, keyspace: keyspace)
         let session = Session()
         let command = { (cursor: String) in ["HSCAN", "h", cursor, "MATCH", "f1*", "COUNT", "13"] }
-        let ours = try SortedSetCommandTests.scanPairs({ keyspace.execute($0.map { Bytes($0) }, session: session).resp }, command)
+        let ours = try SortedSetCommandTests.scanPairs(
+            { keyspace.execute($0.map { Bytes($0) }, session: session).resp }, command)
         let theirs = try SortedSetCommandTests.scanPairs({ try oracle.client.send($0) }, command)
         #expect(ours == theirs)
         #expect(ours.count == 111)
@@ -191,7 +204,8 @@ enum HashScripts {
 
     static let edges: [[String]] = [
         ["HSET", "h", "a", "1", "b"], ["HSET", "h", "a"], ["HSET", "h"], ["HMSET", "h", "a", "1", "b"],
-        ["HSET", "h", "a", "1", "b", "2", "a", "3"], ["HGET", "h", "a"], ["HMSET", "h", "a", "1"], ["HSETNX", "h", "a", "5"],
+        ["HSET", "h", "a", "1", "b", "2", "a", "3"], ["HGET", "h", "a"], ["HMSET", "h", "a", "1"],
+        ["HSETNX", "h", "a", "5"],
         ["HSETNX", "h", "c", "5"], ["HSETNX", "h", "c"], ["HINCRBY", "h", "a", "x"], ["HINCRBY", "h", "nope", "5"],
         ["HSET", "h", "s", "abc"], ["HINCRBY", "h", "s", "1"], ["HSET", "h", "big", "9223372036854775807"],
         ["HINCRBY", "h", "big", "1"], ["HINCRBY", "h", "big", "-1"], ["HINCRBY", "h", "a", "9223372036854775808"],
@@ -200,25 +214,35 @@ enum HashScripts {
         ["HSET", "h", "lead", "007"], ["HINCRBY", "h", "lead", "1"], ["HINCRBYFLOAT", "h", "lead", "1"],
         ["HINCRBYFLOAT", "h", "a", "1.5"], ["HINCRBYFLOAT", "h", "a", "x"], ["HINCRBYFLOAT", "h", "s", "1"],
         ["HINCRBYFLOAT", "h", "a", "inf"], ["HINCRBYFLOAT", "h", "a", "-inf"], ["HINCRBYFLOAT", "h", "a", "nan"],
-        ["HSET", "h", "f", "1e400"], ["HINCRBYFLOAT", "h", "f", "1"], ["HSET", "h", "f", "1.5e3"], ["HINCRBYFLOAT", "h", "f", "1"],
-        ["HSET", "h", "f", " 1"], ["HINCRBYFLOAT", "h", "f", "1"], ["HSET", "h", "f", "inf"], ["HINCRBYFLOAT", "h", "f", "1"],
-        ["HINCRBYFLOAT", "h", "new", "0.1"], ["HINCRBYFLOAT", "h", "new", "0.2"], ["HINCRBYFLOAT", "h", "new2", "3.0e2"],
-        ["HINCRBYFLOAT", "h", "new3", "-0"], ["HINCRBYFLOAT", "h", "new4", "1e-20"], ["HINCRBYFLOAT", "h", "new5", "12345678901234567890"],
-        ["HINCRBYFLOAT", "h", "new5", "-12345678901234567890.5"], ["HINCRBYFLOAT", "h", "new7", " 1"], ["HINCRBYFLOAT", "h", "new7", ""],
-        ["HINCRBYFLOAT", "h", "hexa", "0x10"], ["HSTRLEN", "h", "a"], ["HSTRLEN", "h", "zz"], ["HSTRLEN", "nokey", "a"],
-        ["HLEN", "h"], ["HLEN", "nokey"], ["HEXISTS", "h", "a"], ["HEXISTS", "h", "zz"], ["HMGET", "h", "a", "zz", "b"],
+        ["HSET", "h", "f", "1e400"], ["HINCRBYFLOAT", "h", "f", "1"], ["HSET", "h", "f", "1.5e3"],
+        ["HINCRBYFLOAT", "h", "f", "1"],
+        ["HSET", "h", "f", " 1"], ["HINCRBYFLOAT", "h", "f", "1"], ["HSET", "h", "f", "inf"],
+        ["HINCRBYFLOAT", "h", "f", "1"],
+        ["HINCRBYFLOAT", "h", "new", "0.1"], ["HINCRBYFLOAT", "h", "new", "0.2"],
+        ["HINCRBYFLOAT", "h", "new2", "3.0e2"],
+        ["HINCRBYFLOAT", "h", "new3", "-0"], ["HINCRBYFLOAT", "h", "new4", "1e-20"],
+        ["HINCRBYFLOAT", "h", "new5", "12345678901234567890"],
+        ["HINCRBYFLOAT", "h", "new5", "-12345678901234567890.5"], ["HINCRBYFLOAT", "h", "new7", " 1"],
+        ["HINCRBYFLOAT", "h", "new7", ""],
+        ["HINCRBYFLOAT", "h", "hexa", "0x10"], ["HSTRLEN", "h", "a"], ["HSTRLEN", "h", "zz"],
+        ["HSTRLEN", "nokey", "a"],
+        ["HLEN", "h"], ["HLEN", "nokey"], ["HEXISTS", "h", "a"], ["HEXISTS", "h", "zz"],
+        ["HMGET", "h", "a", "zz", "b"],
         ["HMGET", "nokey", "a", "b"], ["HMGET", "h"], ["HGETALL", "h"], ["HKEYS", "h"], ["HVALS", "h"],
-        ["HDEL", "h", "a", "zz", "b"], ["HDEL", "nokey", "a"], ["HDEL", "h"], ["HGET", "nokey", "a"], ["HGETALL", "nokey"],
+        ["HDEL", "h", "a", "zz", "b"], ["HDEL", "nokey", "a"], ["HDEL", "h"], ["HGET", "nokey", "a"],
+        ["HGETALL", "nokey"],
         ["HKEYS", "nokey"], ["HVALS", "nokey"], ["HGET", "h"], ["HGETALL", "h", "x"],
         // Other types
-        ["SET", "str", "x"], ["HGET", "str", "a"], ["HSET", "str", "a", "b"], ["HSET", "str", "a"], ["HINCRBY", "str", "a", "x"],
+        ["SET", "str", "x"], ["HGET", "str", "a"], ["HSET", "str", "a", "b"], ["HSET", "str", "a"],
+        ["HINCRBY", "str", "a", "x"],
         ["HINCRBY", "str", "a", "1"], ["HINCRBYFLOAT", "str", "a", "x"], ["HINCRBYFLOAT", "str", "a", "inf"],
         ["HMGET", "str", "a"], ["HGETALL", "str"], ["HSTRLEN", "str", "a"], ["HRANDFIELD", "str"],
         ["HRANDFIELD", "str", "a"], ["HRANDFIELD", "str", "1", "foo"], ["HSCAN", "str", "0"], ["HSCAN", "str", "x"],
         ["HSCAN", "str", "0", "COUNT", "0"], ["HSETNX", "str", "a", "b"], ["HLEN", "str"], ["HEXISTS", "str", "a"],
         // HRANDFIELD
         ["HSET", "r", "a", "1", "b", "2", "c", "3"], ["HRANDFIELD", "r", "-9223372036854775808"],
-        ["HRANDFIELD", "r", "9223372036854775807", "WITHVALUES"], ["HRANDFIELD", "r", "-4611686018427387904", "WITHVALUES"],
+        ["HRANDFIELD", "r", "9223372036854775807", "WITHVALUES"],
+        ["HRANDFIELD", "r", "-4611686018427387904", "WITHVALUES"],
         ["HRANDFIELD", "r", "2", "WITHVALUES", "x"], ["HRANDFIELD", "r", "2", "WITHVALUE"], ["HRANDFIELD", "r", "a"],
         ["HRANDFIELD", "nokey", "2"], ["HRANDFIELD", "nokey"], ["HRANDFIELD", "nokey", "2", "WITHVALUES"],
         ["HRANDFIELD", "r", "0"], ["HRANDFIELD", "r", "0", "WITHVALUES"], ["HRANDFIELD", "r", "100000"],
@@ -226,8 +250,10 @@ enum HashScripts {
         ["HRANDFIELD", "r", "-5", "WITHVALUES"],
         // HSCAN
         ["HSCAN", "r", "0"], ["HSCAN", "r", "0", "COUNT", "1"], ["HSCAN", "r", "0", "COUNT", "0"], ["HSCAN", "r", "x"],
-        ["HSCAN", "r", "0", "MATCH", "a"], ["HSCAN", "r", "0", "NOVALUES"], ["HSCAN", "r", "0", "MATCH"], ["HSCAN", "nokey", "0"],
-        ["HSCAN", "nokey", "0", "COUNT", "0"], ["HSCAN", "r", "-1"], ["HSCAN", "r"],
+        ["HSCAN", "r", "0", "MATCH", "a"], ["HSCAN", "r", "0", "NOVALUES"], ["HSCAN", "r", "0", "MATCH"],
+        ["HSCAN", "nokey", "0"],
+        ["HSCAN", "nokey", "0", "COUNT", "0"], ["HSCAN", "r", "-1"], ["HSCAN", "r"], ["HSCAN", "r", ""],
+        ["HSCAN", "r", "18446744073709551616"], ["HSCAN", "r", "0", "COUNT", "-1"], ["HSCAN", "r", "0", "COUNT", "x"],
         // Binary and unicode
         ["HSET", "bin", "a\u{0}b", "v\u{0}", "é", "ü", "", ""], ["HGET", "bin", "a\u{0}b"], ["HSTRLEN", "bin", "é"],
         ["HGETALL", "bin"], ["HEXISTS", "bin", ""], ["DEBUG", "DIGEST"],
@@ -254,7 +280,10 @@ enum HashScripts {
             case 9: script.append([pick(["HEXISTS", "HSTRLEN"]), key, pick(fields)])
             case 10: script.append(["HINCRBY", key, pick(fields), pick(["1", "-3", "100", "x"])])
             case 11: script.append(["HINCRBYFLOAT", key, pick(fields), pick(["0.1", "-2.5", "1e2", "3"])])
-            case 12: script.append(["HRANDFIELD", key] + pick([[], ["100000"], ["100000", "WITHVALUES"], ["2"], ["-3", "WITHVALUES"]]))
+            case 12:
+                script.append(
+                    ["HRANDFIELD", key]
+                        + pick([[], ["100000"], ["100000", "WITHVALUES"], ["2"], ["-3", "WITHVALUES"]]))
             case 13: script.append(["HSCAN", key, "0"] + pick([[], ["MATCH", "f1*"], ["COUNT", "3"]]))
             default: script.append(["HSET", key, pick(fields), pick(values)])
             }

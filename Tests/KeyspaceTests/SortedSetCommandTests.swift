@@ -1,7 +1,7 @@
 import HashTreeCollections
 import Keyspace
-import Testing
 import TestSupport
+import Testing
 
 // MARK: - Semantics
 
@@ -22,7 +22,10 @@ struct SortedSetCommandTests {
         for _ in 0..<100_000 {
             guard case .array(let page) = try send(command(cursor)), case .array(let items) = page[1],
                 let next = page[0].text
-            else { Issue.record("bad scan reply", sourceLocation: sourceLocation); break }
+            else {
+                Issue.record("bad scan reply", sourceLocation: sourceLocation)
+                break
+            }
             for pair in stride(from: 0, to: items.count - 1, by: 2) {
                 guard let item = items[pair].text, let value = items[pair + 1].text else { continue }
                 if seen.updateValue(value, forKey: item) != nil {
@@ -88,10 +91,13 @@ struct SortedSetCommandTests {
         let inRange = model.filter { $0.score > 10 && $0.score <= 20 }.map(\.member)
         #expect(run("ZCOUNT", "z", "(10", "20") == .integer(Int64(inRange.count)))
         #expect(Self.bulks(run("ZRANGEBYSCORE", "z", "(10", "20", "LIMIT", "5", "50")) == Array(inRange[5..<55]))
-        #expect(Self.bulks(run("ZREVRANGEBYSCORE", "z", "20", "(10", "LIMIT", "5", "50"))
-            == Array(inRange.reversed()[5..<55]))
+        #expect(
+            Self.bulks(run("ZREVRANGEBYSCORE", "z", "20", "(10", "LIMIT", "5", "50"))
+                == Array(inRange.reversed()[5..<55]))
         let sameScore = model.filter { $0.score == 7 }.map(\.member)
-        #expect(Self.bulks(run("ZRANGE", "z", "7", "8", "BYSCORE")) == model.filter { $0.score >= 7 && $0.score <= 8 }.map(\.member))
+        #expect(
+            Self.bulks(run("ZRANGE", "z", "7", "8", "BYSCORE"))
+                == model.filter { $0.score >= 7 && $0.score <= 8 }.map(\.member))
         #expect(run("ZLEXCOUNT", "z", "-", "+") == .integer(3000))
         #expect(sameScore.count == 15)
 
@@ -102,10 +108,16 @@ struct SortedSetCommandTests {
         #expect(run("ZREMRANGEBYSCORE", "z", "30", "(40") == .integer(Int64(removedByScore.count)))
         expected.removeAll { removedByScore.contains($0) }
         #expect(Self.bulks(run("ZRANGE", "z", "0", "-1")) == expected)
-        #expect(run("ZPOPMIN", "z", "3") == .array(expected.prefix(3).flatMap { member in
-            [Reply.bulk(member), .double(model.first { $0.member == member }!.score)]
-        }))
-        guard case .array(let popped) = run("ZPOPMAX", "z", "2") else { Issue.record("ZPOPMAX"); return }
+        #expect(
+            run("ZPOPMIN", "z", "3")
+                == .array(
+                    expected.prefix(3).flatMap { member in
+                        [Reply.bulk(member), .double(model.first { $0.member == member }!.score)]
+                    }))
+        guard case .array(let popped) = run("ZPOPMAX", "z", "2") else {
+            Issue.record("ZPOPMAX")
+            return
+        }
         #expect(popped.first == .bulk(expected.last!))
         #expect(run("ZCARD", "z") == .integer(Int64(expected.count - 5)))
         let zset = try #require(run.zset("z"))
@@ -171,7 +183,10 @@ struct SortedSetCommandTests {
         run("ZADD", "small", "1", "a", "2", "b")
         let snapshot = run.keyspace.snapshot()
         let before = Keyspace.digest(of: snapshot)
-        guard case .sortedSet(let frozen)? = snapshot[0].entries["big"] else { Issue.record("big"); return }
+        guard case .sortedSet(let frozen)? = snapshot[0].entries["big"] else {
+            Issue.record("big")
+            return
+        }
         let frozenOrder = Array(frozen)
 
         run("ZADD", "big", "INCR", "1000", "m5")
@@ -183,7 +198,10 @@ struct SortedSetCommandTests {
         run("ZRANGESTORE", "big", "small", "0", "2")
 
         #expect(Keyspace.digest(of: snapshot) == before)
-        guard case .sortedSet(let still)? = snapshot[0].entries["big"] else { Issue.record("big"); return }
+        guard case .sortedSet(let still)? = snapshot[0].entries["big"] else {
+            Issue.record("big")
+            return
+        }
         #expect(Array(still) == frozenOrder)
         #expect(still.score(of: "m5") == 5 && still.count == 2000)
         SortedSetValueTests.checkInvariants(still)
@@ -205,7 +223,8 @@ struct SortedSetCommandTests {
         let propagated = run.keyspace.takePropagated()
         #expect(!propagated.isEmpty)
         // Read-only commands never reach the AOF.
-        #expect(!propagated.contains { ["zrange", "zrandmember", "zscore", "zscan"].contains($0.argv[0].lowercasedASCII) })
+        #expect(
+            !propagated.contains { ["zrange", "zrandmember", "zscore", "zscan"].contains($0.argv[0].lowercasedASCII) })
         let replayed = ListSetTestSupport.replay(propagated)
         #expect(replayed.digest() == run.keyspace.digest())
     }
@@ -302,12 +321,14 @@ enum SortedSetScripts {
         ["ZADD", "z", "nan", "a"], ["ZADD", "z", "1e400", "a"], ["ZADD", "z", "1e-400", "a"], ["ZADD", "z", " 1", "a"],
         ["ZADD", "z", "1 ", "a"], ["ZADD", "z", "", "a"], ["ZADD", "z", "foo", "1", "a"], ["ZADD", "z", "1"],
         ["ZADD", "z"], ["ZADD", "z", "INCR", "inf", "i"], ["ZADD", "z", "INCR", "-inf", "i"],
-        ["ZADD", "z", "INCR", "NX", "1", "a"], ["ZADD", "z", "INCR", "XX", "1", "q"], ["ZADD", "z", "GT", "INCR", "-5", "a"],
+        ["ZADD", "z", "INCR", "NX", "1", "a"], ["ZADD", "z", "INCR", "XX", "1", "q"],
+        ["ZADD", "z", "GT", "INCR", "-5", "a"],
         ["ZADD", "z", "CH", "GT", "5", "a", "1", "b"], ["ZADD", "z", "ch", "xx", "lt", "0", "a", "9", "nope"],
         ["ZADD", "z", "0x10", "hex", "+5", "plus", ".5", "dot", "5.", "dot2", "1e-320", "tiny", "-0", "negzero"],
         ["ZADD", "z", "0.1", "x", "1e300", "y", "123456789012", "w", "1e20", "v"],
         ["ZRANGE", "z", "0", "-1", "WITHSCORES"], ["ZINCRBY", "z", "nan", "a"], ["ZINCRBY", "z", "abc", "a"],
-        ["ZINCRBY", "z", "+inf", "a"], ["ZINCRBY", "z", "-inf", "a"], ["ZINCRBY", "z", "1"], ["ZINCRBY", "z", "1.5", "new"],
+        ["ZINCRBY", "z", "+inf", "a"], ["ZINCRBY", "z", "-inf", "a"], ["ZINCRBY", "z", "1"],
+        ["ZINCRBY", "z", "1.5", "new"],
         ["ZINCRBY", "z", "-0", "negzero2"], ["ZADD", "z", "INCR", "-0", "x"],
         // Scores, cardinality, ranks
         ["ZSCORE", "z", "a"], ["ZSCORE", "z", "x"], ["ZSCORE", "z", "nope"], ["ZSCORE", "nokey", "a"], ["ZSCORE", "z"],
@@ -316,16 +337,20 @@ enum SortedSetScripts {
         ["ZREVRANK", "z", "x"], ["ZRANK", "z", "x", "WITHSCORE"], ["ZCOUNT", "z", "-inf", "+inf"],
         ["ZCOUNT", "z", "(1", "(3"], ["ZCOUNT", "z", "3", "1"], ["ZCOUNT", "z", "(1", "(1"], ["ZCOUNT", "z", "a", "b"],
         ["ZCOUNT", "nokey", "a", "b"], ["ZCOUNT", "nokey", "0", "1"], ["ZCOUNT", "z", "(inf", "+inf"],
-        ["ZCOUNT", "z", "-inf", "(-inf"], ["ZCOUNT", "z", " 1", "2"], ["ZCOUNT", "z", "(", "2"], ["ZCOUNT", "z", "", "2"],
-        ["ZCOUNT", "z", "( 1", "2"], ["ZCOUNT", "z", "1 ", "2"], ["ZCOUNT", "z", "nan", "2"], ["ZCOUNT", "z", "-1e400", "1e400"],
+        ["ZCOUNT", "z", "-inf", "(-inf"], ["ZCOUNT", "z", " 1", "2"], ["ZCOUNT", "z", "(", "2"],
+        ["ZCOUNT", "z", "", "2"],
+        ["ZCOUNT", "z", "( 1", "2"], ["ZCOUNT", "z", "1 ", "2"], ["ZCOUNT", "z", "nan", "2"],
+        ["ZCOUNT", "z", "-1e400", "1e400"],
         // Lex ranges
         ["ZADD", "l", "0", "a", "0", "b", "0", "c", "0", "d", "0", "e", "0", "D", "0", "", "0", "ab"],
         ["ZRANGEBYLEX", "l", "-", "+"], ["ZRANGEBYLEX", "l", "a", "b"], ["ZRANGEBYLEX", "l", "[a", "(c"],
-        ["ZRANGEBYLEX", "l", "(a", "[c", "LIMIT", "1", "2"], ["ZRANGEBYLEX", "l", "+", "-"], ["ZRANGEBYLEX", "l", "-", "-"],
+        ["ZRANGEBYLEX", "l", "(a", "[c", "LIMIT", "1", "2"], ["ZRANGEBYLEX", "l", "+", "-"],
+        ["ZRANGEBYLEX", "l", "-", "-"],
         ["ZRANGEBYLEX", "l", "+x", "+"], ["ZRANGEBYLEX", "l", "[", "+"], ["ZRANGEBYLEX", "l", "(", "+"],
         ["ZRANGEBYLEX", "l", "", "+"], ["ZRANGEBYLEX", "l", "[c", "[a"], ["ZRANGEBYLEX", "l", "[b", "[b"],
         ["ZRANGEBYLEX", "l", "(b", "[b"], ["ZRANGEBYLEX", "l", "-", "+", "WITHSCORES"],
-        ["ZRANGEBYLEX", "l", "-", "+", "LIMIT", "0", "1", "LIMIT", "2", "3"], ["ZRANGEBYLEX", "l", "-", "+", "LIMIT", "0"],
+        ["ZRANGEBYLEX", "l", "-", "+", "LIMIT", "0", "1", "LIMIT", "2", "3"],
+        ["ZRANGEBYLEX", "l", "-", "+", "LIMIT", "0"],
         ["ZREVRANGEBYLEX", "l", "+", "-", "LIMIT", "0", "2"], ["ZREVRANGEBYLEX", "l", "[c", "(a"],
         ["ZREVRANGEBYLEX", "l", "(a", "[c"], ["ZLEXCOUNT", "l", "(a", "[c"], ["ZLEXCOUNT", "l", "+", "-"],
         ["ZLEXCOUNT", "l", "[a", "-"], ["ZLEXCOUNT", "l", "a", "+"], ["ZLEXCOUNT", "nokey", "-", "+"],
@@ -338,18 +363,23 @@ enum SortedSetScripts {
         ["ZRANGE", "z", "(1", "5", "BYSCORE", "LIMIT", "0", "1", "LIMIT", "1", "1"], ["ZRANGE", "z", "a", "b"],
         ["ZRANGE", "z", "0", "b"], ["ZRANGE", "z", "0", "1", "LIMIT", "1", "1", "BYSCORE"],
         ["ZRANGE", "z", "0", "1", "LIMIT", "1", "a", "BYSCORE"], ["ZRANGE", "z", "0", "1", "LIMIT", "x", "a"],
-        ["ZRANGE", "z", "0", "1", "foo"], ["ZRANGE", "z", "0", "1", "LIMIT"], ["ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"],
+        ["ZRANGE", "z", "0", "1", "foo"], ["ZRANGE", "z", "0", "1", "LIMIT"],
+        ["ZRANGE", "z", "0", "-1", "LIMIT", "0", "1"],
         ["ZRANGE", "z", "a", "b", "foo"], ["ZRANGE", "z", "a", "b", "LIMIT", "0", "1"],
         ["ZRANGE", "z", "x", "y", "BYLEX", "WITHSCORES"], ["ZRANGE", "z", "0", "1", "BYLEX"],
-        ["ZRANGE", "z", "0", "1", "WITHSCORES", "WITHSCORES"], ["ZRANGE", "z", "100", "200"], ["ZRANGE", "z", "-100", "-50"],
+        ["ZRANGE", "z", "0", "1", "WITHSCORES", "WITHSCORES"], ["ZRANGE", "z", "100", "200"],
+        ["ZRANGE", "z", "-100", "-50"],
         ["ZRANGE", "z", "-100", "100"], ["ZRANGE", "z", "0", "9223372036854775807"],
-        ["ZRANGE", "z", "-9223372036854775808", "-1"], ["ZRANGE", "z", "0", "1", "BYSCORE", "LIMIT", "9223372036854775807", "9223372036854775807"],
+        ["ZRANGE", "z", "-9223372036854775808", "-1"],
+        ["ZRANGE", "z", "0", "1", "BYSCORE", "LIMIT", "9223372036854775807", "9223372036854775807"],
         ["ZRANGE", "nokey", "0", "1"], ["ZRANGE", "z", "[a", "[z", "BYLEX", "LIMIT", "0", "-5"],
         ["ZRANGE", "l", "(c", "[e", "BYLEX"], ["ZRANGE", "l", "[e", "(c", "BYLEX", "REV"], ["ZRANGE", "z", "0"],
         ["ZREVRANGE", "z", "0", "1", "WITHSCORES"], ["ZREVRANGE", "z", "0", "1", "LIMIT", "0", "1"],
         ["ZREVRANGE", "z", "0", "1", "BYSCORE"], ["ZREVRANGE", "z", "0", "1", "REV"], ["ZREVRANGE", "z", "-3", "-1"],
-        ["ZRANGEBYSCORE", "z", "abc", "1"], ["ZRANGEBYSCORE", "z", "(1", "(abc"], ["ZRANGEBYSCORE", "z", "0", "1", "LIMIT", "0"],
-        ["ZRANGEBYSCORE", "z", "0", "1", "LIMIT", "a", "b"], ["ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "0", "-1", "WITHSCORES"],
+        ["ZRANGEBYSCORE", "z", "abc", "1"], ["ZRANGEBYSCORE", "z", "(1", "(abc"],
+        ["ZRANGEBYSCORE", "z", "0", "1", "LIMIT", "0"],
+        ["ZRANGEBYSCORE", "z", "0", "1", "LIMIT", "a", "b"],
+        ["ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "0", "-1", "WITHSCORES"],
         ["ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "-1", "2"], ["ZRANGEBYSCORE", "z", "+inf", "-inf"],
         ["ZRANGEBYSCORE", "z", "0", "1", "WITHSCORES", "foo"], ["ZRANGEBYSCORE", "z", "0", "1", "REV"],
         ["ZRANGEBYSCORE", "z", "1", "3", "LIMIT", "1", "-5"], ["ZRANGEBYSCORE", "z", "1", "3", "LIMIT", "5", "1"],
@@ -367,14 +397,17 @@ enum SortedSetScripts {
         ["ZRANGESTORE", "dst", "str", "0", "-1", "foo"], ["ZRANGESTORE", "dst", "dst", "0", "-1", "REV"],
         // Removal
         ["ZREM", "z", "a", "nope", "x"], ["ZREM", "nokey", "a"], ["ZREM", "z"], ["ZREMRANGEBYRANK", "z", "a", "b"],
-        ["ZREMRANGEBYRANK", "nokey", "a", "1"], ["ZREMRANGEBYRANK", "nokey", "0", "1"], ["ZREMRANGEBYRANK", "z", "50", "100"],
+        ["ZREMRANGEBYRANK", "nokey", "a", "1"], ["ZREMRANGEBYRANK", "nokey", "0", "1"],
+        ["ZREMRANGEBYRANK", "z", "50", "100"],
         ["ZREMRANGEBYRANK", "z", "-1", "-1"], ["ZREMRANGEBYRANK", "z", "0", "-9223372036854775808"],
         ["ZREMRANGEBYRANK", "z", "2", "1"], ["ZRANGE", "z", "0", "-1"], ["ZREMRANGEBYSCORE", "z", "a", "1"],
-        ["ZREMRANGEBYSCORE", "z", "(1", "+inf"], ["ZREMRANGEBYSCORE", "z", "1", "0"], ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
+        ["ZREMRANGEBYSCORE", "z", "(1", "+inf"], ["ZREMRANGEBYSCORE", "z", "1", "0"],
+        ["ZRANGE", "z", "0", "-1", "WITHSCORES"],
         ["ZREMRANGEBYLEX", "l", "a", "1"], ["ZREMRANGEBYLEX", "l", "(a", "[c"], ["ZREMRANGEBYLEX", "l", "+", "-"],
         ["ZRANGE", "l", "0", "-1"], ["ZREMRANGEBYLEX", "l", "-", "+"], ["EXISTS", "l"],
         // ZPOPMIN, ZPOPMAX
-        ["ZADD", "p", "1", "a", "2", "b", "3", "c", "4", "d"], ["ZPOPMIN", "p"], ["ZPOPMAX", "p"], ["ZPOPMIN", "p", "-1"],
+        ["ZADD", "p", "1", "a", "2", "b", "3", "c", "4", "d"], ["ZPOPMIN", "p"], ["ZPOPMAX", "p"],
+        ["ZPOPMIN", "p", "-1"],
         ["ZPOPMIN", "p", "a"], ["ZPOPMIN", "p", "0"], ["ZPOPMAX", "p", "1", "2"], ["ZPOPMIN", "nokey"],
         ["ZPOPMIN", "nokey", "0"], ["ZPOPMIN", "nokey", "-1"], ["ZPOPMAX", "p", "10"], ["EXISTS", "p"],
         ["ZPOPMIN", "str"], ["ZPOPMIN", "str", "a"], ["ZPOPMIN", "str", "0"],
@@ -382,23 +415,29 @@ enum SortedSetScripts {
         ["ZADD", "r", "1", "a", "2", "b", "3", "c"], ["ZRANDMEMBER", "r", "100000"],
         ["ZRANDMEMBER", "r", "100000", "WITHSCORES"], ["ZRANDMEMBER", "r", "2", "foo"], ["ZRANDMEMBER", "r", "a"],
         ["ZRANDMEMBER", "r", "1", "WITHSCORES", "x"], ["ZRANDMEMBER", "r", "9223372036854775807", "WITHSCORES"],
-        ["ZRANDMEMBER", "r", "-9223372036854775808"], ["ZRANDMEMBER", "r", "0"], ["ZRANDMEMBER", "r", "0", "WITHSCORES"],
+        ["ZRANDMEMBER", "r", "-9223372036854775808"], ["ZRANDMEMBER", "r", "0"],
+        ["ZRANDMEMBER", "r", "0", "WITHSCORES"],
         ["ZRANDMEMBER", "nokey"], ["ZRANDMEMBER", "nokey", "5"], ["ZRANDMEMBER", "nokey", "5", "WITHSCORES"],
         ["ZRANDMEMBER", "str", "a"], ["ZRANDMEMBER", "str", "1", "foo"], ["ZRANDMEMBER", "str", "1"],
         ["ZRANDMEMBER", "r"], ["ZRANDMEMBER", "r", "2"], ["ZRANDMEMBER", "r", "-5", "WITHSCORES"],
         // ZSCAN
         ["ZSCAN", "r", "0"], ["ZSCAN", "r", "0", "COUNT", "1"], ["ZSCAN", "r", "0", "COUNT", "0"], ["ZSCAN", "r", "x"],
-        ["ZSCAN", "r", "0", "MATCH", "a"], ["ZSCAN", "r", "0", "MATCH", "*", "COUNT", "5"], ["ZSCAN", "r", "0", "NOVALUES"],
-        ["ZSCAN", "r", "0", "MATCH"], ["ZSCAN", "nokey", "0"], ["ZSCAN", "nokey", "0", "COUNT", "0"], ["ZSCAN", "nokey", "x"],
+        ["ZSCAN", "r", "0", "MATCH", "a"], ["ZSCAN", "r", "0", "MATCH", "*", "COUNT", "5"],
+        ["ZSCAN", "r", "0", "NOVALUES"],
+        ["ZSCAN", "r", "0", "MATCH"], ["ZSCAN", "nokey", "0"], ["ZSCAN", "nokey", "0", "COUNT", "0"],
+        ["ZSCAN", "nokey", "x"],
         ["ZSCAN", "str", "0"], ["ZSCAN", "str", "0", "COUNT", "0"], ["ZSCAN", "str", "x"], ["ZSCAN", "r"],
+        ["ZSCAN", "r", ""], ["ZSCAN", "r", "-1"], ["ZSCAN", "r", "+0"], ["ZSCAN", "r", " 0"], ["ZSCAN", "r", "0x"],
         // Binary and unicode members
         ["ZADD", "bin", "1", "a\u{0}b", "2", "é", "3", "", "4", "\r\n"], ["ZRANGE", "bin", "0", "-1", "WITHSCORES"],
-        ["ZSCORE", "bin", "a\u{0}b"], ["ZRANGEBYLEX", "bin", "[a\u{0}", "+"], ["ZRANK", "bin", ""], ["DEBUG", "DIGEST"],
+        ["ZSCORE", "bin", "a\u{0}b"], ["ZRANGEBYLEX", "bin", "[a\u{0}", "+"], ["ZRANK", "bin", ""],
+        ["DEBUG", "DIGEST"],
     ]
 
     /// ZUNION, ZINTER, ZDIFF and their STORE forms.
     static let algebra: [[String]] = [
-        ["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["ZADD", "inf", "inf", "a", "-inf", "b"], ["SADD", "set", "a", "b", "x"],
+        ["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["ZADD", "inf", "inf", "a", "-inf", "b"],
+        ["SADD", "set", "a", "b", "x"],
         ["SET", "str", "x"], ["ZUNIONSTORE"], ["ZUNIONSTORE", "d", "0", "z"], ["ZUNIONSTORE", "d", "-1", "z"],
         ["ZUNIONSTORE", "d", "a", "z"], ["ZUNIONSTORE", "d", "2", "z"], ["ZUNIONSTORE", "d", "1", "z", "WEIGHTS"],
         ["ZUNIONSTORE", "d", "1", "z", "WEIGHTS", "x"], ["ZUNIONSTORE", "d", "1", "z", "WEIGHTS", "1", "2"],
@@ -406,15 +445,20 @@ enum SortedSetScripts {
         ["ZUNIONSTORE", "d", "1", "z", "WITHSCORES"], ["ZUNION", "1", "z", "WITHSCORES"], ["ZUNION", "0", "z"],
         ["ZUNION", "9999999999999", "z"], ["ZDIFF", "1", "z", "WEIGHTS", "1"], ["ZDIFF", "1", "z", "AGGREGATE", "sum"],
         ["ZDIFFSTORE", "d", "1", "z", "WITHSCORES"], ["ZINTER", "2", "z", "str"], ["ZINTER", "2", "z", "nokey"],
-        ["ZINTER", "2", "nokey", "str"], ["ZUNION", "2", "str", "nokey"], ["ZUNION", "2", "str", "nokey", "WEIGHTS", "x"],
+        ["ZINTER", "2", "nokey", "str"], ["ZUNION", "2", "str", "nokey"],
+        ["ZUNION", "2", "str", "nokey", "WEIGHTS", "x"],
         ["ZUNION", "2", "z", "nokey", "WEIGHTS", "x"], ["ZUNION", "1", "z", "WEIGHTS", "nan"],
         ["ZUNION", "1", "z", "WEIGHTS", "1e400"], ["ZUNION", "1", "z", "WEIGHTS", "inf"],
         ["ZUNION", "1", "z", "WEIGHTS", "0", "WITHSCORES"], ["ZUNION", "1", "z", "WEIGHTS", "-1", "WITHSCORES"],
         ["ZUNIONSTORE", "d", "1", "z", "WEIGHTS", "1", "WEIGHTS", "2"], ["ZRANGE", "d", "0", "-1", "WITHSCORES"],
-        ["ZUNIONSTORE", "d", "1", "z", "AGGREGATE", "sum", "AGGREGATE", "min"], ["ZUNION", "2", "z", "set", "WITHSCORES"],
-        ["ZINTER", "2", "z", "set", "WITHSCORES"], ["ZDIFF", "2", "z", "set", "WITHSCORES"], ["ZDIFF", "2", "set", "z", "WITHSCORES"],
-        ["ZUNION", "2", "z", "z", "WEIGHTS", "1", "-1", "WITHSCORES"], ["ZUNION", "2", "inf", "inf", "WEIGHTS", "1", "-1", "WITHSCORES"],
-        ["ZUNION", "2", "inf", "inf", "AGGREGATE", "MIN", "WITHSCORES"], ["ZUNION", "2", "inf", "z", "AGGREGATE", "max", "WITHSCORES"],
+        ["ZUNIONSTORE", "d", "1", "z", "AGGREGATE", "sum", "AGGREGATE", "min"],
+        ["ZUNION", "2", "z", "set", "WITHSCORES"],
+        ["ZINTER", "2", "z", "set", "WITHSCORES"], ["ZDIFF", "2", "z", "set", "WITHSCORES"],
+        ["ZDIFF", "2", "set", "z", "WITHSCORES"],
+        ["ZUNION", "2", "z", "z", "WEIGHTS", "1", "-1", "WITHSCORES"],
+        ["ZUNION", "2", "inf", "inf", "WEIGHTS", "1", "-1", "WITHSCORES"],
+        ["ZUNION", "2", "inf", "inf", "AGGREGATE", "MIN", "WITHSCORES"],
+        ["ZUNION", "2", "inf", "z", "AGGREGATE", "max", "WITHSCORES"],
         ["ZINTER", "3", "z", "inf", "set", "WEIGHTS", "2", "0", "1.5", "WITHSCORES"],
         ["ZINTER", "2", "inf", "inf", "WEIGHTS", "0", "1", "AGGREGATE", "MIN", "WITHSCORES"],
         ["ZINTER", "2", "inf", "inf", "WEIGHTS", "1", "0", "AGGREGATE", "MAX", "WITHSCORES"],
@@ -427,10 +471,13 @@ enum SortedSetScripts {
         ["ZUNION", "1", "nokey", "WITHSCORES"], ["ZINTER", "1", "set"], ["ZINTER", "2", "set", "set", "WITHSCORES"],
         ["ZADD", "zero", "0", "a", "1", "b"], ["ZUNION", "1", "zero", "WEIGHTS", "-1", "WITHSCORES"],
         ["ZUNIONSTORE", "d", "1", "zero", "WEIGHTS", "-1"], ["ZRANGE", "d", "0", "-1", "WITHSCORES"],
-        ["ZINTER", "1", "zero", "WEIGHTS", "-1", "WITHSCORES"], ["ZINTERCARD", "0", "z"], ["ZINTERCARD", "1", "z", "LIMIT", "-1"],
+        ["ZINTER", "1", "zero", "WEIGHTS", "-1", "WITHSCORES"], ["ZINTERCARD", "0", "z"],
+        ["ZINTERCARD", "1", "z", "LIMIT", "-1"],
         ["ZINTERCARD", "1", "z", "LIMIT", "x"], ["ZINTERCARD", "2", "z"], ["ZINTERCARD", "1", "z", "foo"],
-        ["ZINTERCARD", "1", "z", "LIMIT", "1"], ["ZINTERCARD", "1", "z", "LIMIT", "0"], ["ZINTERCARD", "2", "z", "set"],
-        ["ZINTERCARD", "2", "z", "str"], ["ZINTERCARD", "2", "z", "nokey"], ["ZUNION", "3", "z", "set", "zero", "WITHSCORES"],
+        ["ZINTERCARD", "1", "z", "LIMIT", "1"], ["ZINTERCARD", "1", "z", "LIMIT", "0"],
+        ["ZINTERCARD", "2", "z", "set"],
+        ["ZINTERCARD", "2", "z", "str"], ["ZINTERCARD", "2", "z", "nokey"],
+        ["ZUNION", "3", "z", "set", "zero", "WITHSCORES"],
         ["DEBUG", "DIGEST"],
     ]
 
@@ -450,7 +497,9 @@ enum SortedSetScripts {
             switch Int.random(in: 0..<30, using: &generator) {
             case 0..<6:
                 var command = ["ZADD", key]
-                command += [[], ["NX"], ["XX"], ["GT"], ["LT"], ["CH"], ["XX", "GT", "CH"], ["INCR"]][Int.random(in: 0..<8, using: &generator)]
+                command +=
+                    [[], ["NX"], ["XX"], ["GT"], ["LT"], ["CH"], ["XX", "GT", "CH"], ["INCR"]][
+                        Int.random(in: 0..<8, using: &generator)]
                 let pairs = command.last == "INCR" ? 1 : Int.random(in: 1...4, using: &generator)
                 for _ in 0..<pairs { command += [pick(scores), pick(members)] }
                 script.append(command)
@@ -462,10 +511,16 @@ enum SortedSetScripts {
             case 11: script.append(["ZCOUNT", key, bound(), bound()])
             case 12: script.append(["ZLEXCOUNT", key, lex(), lex()])
             case 13: script.append([pick(["ZRANK", "ZREVRANK"]), key, pick(members)])
-            case 14: script.append(["ZRANGE", key, index(), index()] + pick([[], ["REV"], ["WITHSCORES"], ["REV", "WITHSCORES"]]))
+            case 14:
+                script.append(
+                    ["ZRANGE", key, index(), index()] + pick([[], ["REV"], ["WITHSCORES"], ["REV", "WITHSCORES"]]))
             case 15:
-                script.append(["ZRANGE", key, bound(), bound(), "BYSCORE"] + pick([[], ["REV"], ["LIMIT", "1", "2"], ["WITHSCORES", "LIMIT", "0", "-1"]]))
-            case 16: script.append([pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]), key, lex(), lex()] + pick([[], ["LIMIT", "1", "3"]]))
+                script.append(
+                    ["ZRANGE", key, bound(), bound(), "BYSCORE"]
+                        + pick([[], ["REV"], ["LIMIT", "1", "2"], ["WITHSCORES", "LIMIT", "0", "-1"]]))
+            case 16:
+                script.append(
+                    [pick(["ZRANGEBYLEX", "ZREVRANGEBYLEX"]), key, lex(), lex()] + pick([[], ["LIMIT", "1", "3"]]))
             case 17: script.append([pick(["ZRANGEBYSCORE", "ZREVRANGEBYSCORE"]), key, bound(), bound(), "WITHSCORES"])
             case 18: script.append(["ZREVRANGE", key, index(), index(), "WITHSCORES"])
             case 19: script.append(["ZRANGESTORE", pick(keys), key, index(), index()] + pick([[], ["REV"]]))
@@ -474,12 +529,15 @@ enum SortedSetScripts {
             case 22: script.append(["ZREMRANGEBYLEX", key, lex(), lex()])
             case 23: script.append([pick(["ZPOPMIN", "ZPOPMAX"]), key] + pick([[], ["2"], ["0"]]))
             case 24: script.append(["ZSCAN", key, "0"] + pick([[], ["MATCH", "m1*"], ["COUNT", "2"]]))
-            case 25: script.append(["ZRANDMEMBER", key] + pick([[], ["100000"], ["100000", "WITHSCORES"], ["-2"], ["2"]]))
+            case 25:
+                script.append(["ZRANDMEMBER", key] + pick([[], ["100000"], ["100000", "WITHSCORES"], ["-2"], ["2"]]))
             case 26:
                 let op = pick(["ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE"])
                 var command = [op, pick(keys), "2", key, pick(keys)]
                 if op != "ZDIFFSTORE" {
-                    command += pick([[], ["WEIGHTS", "2", "-0.5"], ["AGGREGATE", "MIN"], ["AGGREGATE", "MAX", "WEIGHTS", "0", "3"]])
+                    command += pick([
+                        [], ["WEIGHTS", "2", "-0.5"], ["AGGREGATE", "MIN"], ["AGGREGATE", "MAX", "WEIGHTS", "0", "3"],
+                    ])
                 }
                 script.append(command)
             case 27:

@@ -1,6 +1,7 @@
 import HashTreeCollections
-@testable import Keyspace
 import Testing
+
+@testable import Keyspace
 
 @Suite("Sorted set value (chunked order)")
 struct SortedSetValueTests {
@@ -49,7 +50,8 @@ struct SortedSetValueTests {
             let member = Bytes("m\(Int.random(in: 0..<1500, using: &generator))")
             switch Int.random(in: 0..<10, using: &generator) {
             case 0..<6:
-                let score = Bool.random(using: &generator)
+                let score =
+                    Bool.random(using: &generator)
                     ? scoreChoices.randomElement(using: &generator)!
                     : Double(Int.random(in: -50..<50, using: &generator))
                 #expect(zset.insert(member, score: score) == scores[member])
@@ -77,9 +79,11 @@ struct SortedSetValueTests {
         #expect(zset.elements(inRanks: -5..<3) == Array(model.prefix(3)))
         let ranks = [5, 0, 5, model.count - 1, 17]
         #expect(zset.elements(atRanks: ranks) == ranks.map { model[$0] })
-        for range in [ScoreRange(min: -1, max: 2), ScoreRange(min: -1, max: 2, minExclusive: true, maxExclusive: true),
-            ScoreRange(min: -.infinity, max: .infinity), ScoreRange(min: 2, max: 1), ScoreRange(min: 1, max: 1, maxExclusive: true)]
-        {
+        for range in [
+            ScoreRange(min: -1, max: 2), ScoreRange(min: -1, max: 2, minExclusive: true, maxExclusive: true),
+            ScoreRange(min: -.infinity, max: .infinity), ScoreRange(min: 2, max: 1),
+            ScoreRange(min: 1, max: 1, maxExclusive: true),
+        ] {
             let expected = model.indices.filter { range.contains(model[$0].score) }
             let ranks = zset.ranks(in: range)
             #expect(Array(ranks) == expected)

@@ -59,11 +59,14 @@ extension CommandTable {
         },
         CommandSpec("hexists", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            .boolean(try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.fields[context[2]] != nil)
+            .boolean(
+                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.fields[context[2]] != nil)
         },
         CommandSpec("hstrlen", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            .count(try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.fields[context[2]]?.count ?? 0)
+            .count(
+                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.fields[context[2]]?.count
+                    ?? 0)
         },
         CommandSpec("hdel", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
@@ -99,15 +102,16 @@ enum HashCommand {
         guard argv.count % 2 == 0 else { throw .wrongArity(context.name) }
         let key = argv[1]
         let db = context.db
-        let created = try context.keyspace.update(HashValue.self, db: db, key: key, create: true) {
-            hash throws(CommandError) in
-            var created = 0
-            for index in stride(from: 2, to: argv.count, by: 2)
-            where hash.fields.updateValue(argv[index + 1], forKey: argv[index]) == nil {
-                created += 1
-            }
-            return created
-        } ?? 0
+        let created =
+            try context.keyspace.update(HashValue.self, db: db, key: key, create: true) {
+                hash throws(CommandError) in
+                var created = 0
+                for index in stride(from: 2, to: argv.count, by: 2)
+                where hash.fields.updateValue(argv[index + 1], forKey: argv[index]) == nil {
+                    created += 1
+                }
+                return created
+            } ?? 0
         context.keyspace.modified(db: db, key: key, changes: (argv.count - 2) / 2)
         return created
     }
@@ -116,12 +120,13 @@ enum HashCommand {
     static func setIfAbsent(_ context: inout CommandContext) throws(CommandError) -> Reply {
         let (key, field, value) = (context[1], context[2], context[3])
         let db = context.db
-        let created = try context.keyspace.update(HashValue.self, db: db, key: key, create: true) {
-            hash throws(CommandError) in
-            guard hash.fields[field] == nil else { return false }
-            hash.fields[field] = value
-            return true
-        } ?? false
+        let created =
+            try context.keyspace.update(HashValue.self, db: db, key: key, create: true) {
+                hash throws(CommandError) in
+                guard hash.fields[field] == nil else { return false }
+                hash.fields[field] = value
+                return true
+            } ?? false
         if created { context.keyspace.modified(db: db, key: key) }
         return .boolean(created)
     }
@@ -131,11 +136,12 @@ enum HashCommand {
         let key = context[1]
         let db = context.db
         let fields = context.argv[2...]
-        let removed = try context.keyspace.update(HashValue.self, db: db, key: key) { hash throws(CommandError) in
-            var removed = 0
-            for field in fields where hash.fields.removeValue(forKey: field) != nil { removed += 1 }
-            return removed
-        } ?? 0
+        let removed =
+            try context.keyspace.update(HashValue.self, db: db, key: key) { hash throws(CommandError) in
+                var removed = 0
+                for field in fields where hash.fields.removeValue(forKey: field) != nil { removed += 1 }
+                return removed
+            } ?? 0
         if removed > 0 { context.keyspace.modified(db: db, key: key, changes: removed) }
         return .count(removed)
     }

@@ -89,17 +89,22 @@ extension SortedSetCommand {
     /// - Throws: `ERR value is not an integer or out of range`, `ERR at least 1 input key is needed for '…'
     ///   command`, `ERR syntax error` when fewer keys follow than announced, `WRONGTYPE` for a key that is
     ///   neither a sorted set nor a set.
-    static func sources(_ context: inout CommandContext, from index: inout Int, forWrite: Bool) throws(CommandError) -> [Source] {
+    static func sources(
+        _ context: inout CommandContext, from index: inout Int, forWrite: Bool
+    ) throws(CommandError) -> [Source] {
         let argv = context.argv
         guard let declared = argv[index].integerValue else { throw .notInteger }
-        guard declared >= 1 else { throw CommandError("ERR at least 1 input key is needed for '\(context.name)' command") }
+        guard declared >= 1 else {
+            throw CommandError("ERR at least 1 input key is needed for '\(context.name)' command")
+        }
         guard declared <= Int64(argv.count - index - 1) else { throw .syntax }
         let keys = argv[(index + 1)...(index + Int(declared))]
         index += 1 + keys.count
         var sources: [Source] = []
         sources.reserveCapacity(keys.count)
         for key in keys {
-            let value = forWrite
+            let value =
+                forWrite
                 ? context.keyspace.value(db: context.db, key: key)
                 : context.keyspace.lookupRead(db: context.db, key: key)
             switch value {
@@ -114,7 +119,9 @@ extension SortedSetCommand {
 
     /// ZUNION / ZINTER / ZDIFF `numkeys key… [WEIGHTS w…] [AGGREGATE SUM|MIN|MAX] [WITHSCORES]` and the STORE
     /// forms `destination numkeys key…` (no WITHSCORES). ZDIFF takes neither WEIGHTS nor AGGREGATE.
-    static func combine(_ context: inout CommandContext, _ operation: SetOperation, store: Bool) throws(CommandError) -> Reply {
+    static func combine(
+        _ context: inout CommandContext, _ operation: SetOperation, store: Bool
+    ) throws(CommandError) -> Reply {
         let argv = context.argv
         var index = store ? 2 : 1
         let sources = try sources(&context, from: &index, forWrite: store)

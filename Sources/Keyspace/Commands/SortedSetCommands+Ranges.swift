@@ -112,7 +112,8 @@ extension SortedSetCommand {
         }
 
         let db = context.db
-        let zset = form.store
+        let zset =
+            form.store
             ? try context.keyspace.payloadForWrite(SortedSetValue.self, db: db, key: argv[source])
             : try context.keyspace.read(SortedSetValue.self, db: db, key: argv[source])
         let limits = context.keyspace.encodingLimits
@@ -182,7 +183,9 @@ extension SortedSetCommand {
             else { return nil }
             let from = start + Int(offset)
             var end = from
-            while end < elements.count, count < 0 || Int64(end - from) < count, range.isBelowMaximum(elements[end].member) {
+            while end < elements.count, count < 0 || Int64(end - from) < count,
+                range.isBelowMaximum(elements[end].member)
+            {
                 end += 1
             }
             return from < end ? from..<end : nil

@@ -205,11 +205,12 @@ enum SortedSetCommand {
         let key = context[1]
         let db = context.db
         let members = context.argv[2...]
-        let removed = try context.keyspace.update(SortedSetValue.self, db: db, key: key) { zset throws(CommandError) in
-            var removed = 0
-            for member in members where zset.remove(member) != nil { removed += 1 }
-            return removed
-        } ?? 0
+        let removed =
+            try context.keyspace.update(SortedSetValue.self, db: db, key: key) { zset throws(CommandError) in
+                var removed = 0
+                for member in members where zset.remove(member) != nil { removed += 1 }
+                return removed
+            } ?? 0
         if removed > 0 { context.keyspace.modified(db: db, key: key, changes: removed) }
         return .count(removed)
     }
@@ -221,9 +222,10 @@ enum SortedSetCommand {
     ) throws(CommandError) -> Reply {
         let key = context[1]
         let db = context.db
-        let removed = try context.keyspace.update(SortedSetValue.self, db: db, key: key) { zset throws(CommandError) in
-            zset.removeElements(inRanks: ranks(zset)).count
-        } ?? 0
+        let removed =
+            try context.keyspace.update(SortedSetValue.self, db: db, key: key) { zset throws(CommandError) in
+                zset.removeElements(inRanks: ranks(zset)).count
+            } ?? 0
         if removed > 0 { context.keyspace.modified(db: db, key: key, changes: removed) }
         return .count(removed)
     }
@@ -247,13 +249,14 @@ enum SortedSetCommand {
         }
         let key = context[1]
         let db = context.db
-        let popped = try context.keyspace.update(SortedSetValue.self, db: db, key: key) {
-            zset throws(CommandError) -> [SortedSetValue.ScoredMember] in
-            let take = Swift.min(count, zset.count)
-            guard take > 0 else { return [] }
-            if highest { return Array(zset.removeElements(inRanks: (zset.count - take)..<zset.count).reversed()) }
-            return zset.removeElements(inRanks: 0..<take)
-        } ?? []
+        let popped =
+            try context.keyspace.update(SortedSetValue.self, db: db, key: key) {
+                zset throws(CommandError) -> [SortedSetValue.ScoredMember] in
+                let take = Swift.min(count, zset.count)
+                guard take > 0 else { return [] }
+                if highest { return Array(zset.removeElements(inRanks: (zset.count - take)..<zset.count).reversed()) }
+                return zset.removeElements(inRanks: 0..<take)
+            } ?? []
         if !popped.isEmpty { context.keyspace.modified(db: db, key: key, changes: popped.count) }
         return reply(popped, withScores: true)
     }

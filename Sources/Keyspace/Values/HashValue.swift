@@ -14,7 +14,9 @@ public struct HashValue: Sendable {
     /// - Complexity: O(min(n, limit))
     public func isListpack(limits: EncodingLimits) -> Bool {
         fields.count <= limits.hashMaxListpackEntries
-            && fields.allSatisfy { $0.key.count <= limits.hashMaxListpackValue && $0.value.count <= limits.hashMaxListpackValue }
+            && fields.allSatisfy {
+                $0.key.count <= limits.hashMaxListpackValue && $0.value.count <= limits.hashMaxListpackValue
+            }
     }
 
     /// The field and value at position `offset` (`0..<count`) of the tree's order (HRANDFIELD).
