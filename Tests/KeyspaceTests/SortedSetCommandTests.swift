@@ -220,11 +220,13 @@ struct SortedSetCommandTests {
         run("ZPOPMAX", "big", "7")
         run("ZREMRANGEBYSCORE", "big", "(10", "20")
         run("ZUNIONSTORE", "u", "2", "big", "z1", "WEIGHTS", "0.5", "3", "AGGREGATE", "MAX")
+        run("ZMPOP", "3", "nokey", "u", "big", "MAX", "COUNT", "4")
         let propagated = run.keyspace.takePropagated()
         #expect(!propagated.isEmpty)
         // Read-only commands never reach the AOF.
         #expect(
             !propagated.contains { ["zrange", "zrandmember", "zscore", "zscan"].contains($0.argv[0].lowercasedASCII) })
+        #expect(propagated.last?.argv == ["ZPOPMAX", "u", "4"])
         let replayed = ListSetTestSupport.replay(propagated)
         #expect(replayed.digest() == run.keyspace.digest())
     }
@@ -411,6 +413,16 @@ enum SortedSetScripts {
         ["ZPOPMIN", "p", "a"], ["ZPOPMIN", "p", "0"], ["ZPOPMAX", "p", "1", "2"], ["ZPOPMIN", "nokey"],
         ["ZPOPMIN", "nokey", "0"], ["ZPOPMIN", "nokey", "-1"], ["ZPOPMAX", "p", "10"], ["EXISTS", "p"],
         ["ZPOPMIN", "str"], ["ZPOPMIN", "str", "a"], ["ZPOPMIN", "str", "0"],
+        // ZMPOP
+        ["ZADD", "p", "1", "a", "2", "b", "3", "c"], ["ZMPOP", "0", "p", "MIN"], ["ZMPOP", "a", "p", "MIN"],
+        ["ZMPOP", "-1", "p", "MIN"], ["ZMPOP", "2", "p", "MIN"], ["ZMPOP", "1", "p", "foo"],
+        ["ZMPOP", "1", "p", "MIN", "COUNT", "0"], ["ZMPOP", "1", "p", "MIN", "COUNT", "-1"],
+        ["ZMPOP", "1", "p", "MIN", "COUNT", "x"], ["ZMPOP", "1", "p", "MIN", "COUNT"],
+        ["ZMPOP", "1", "p", "MIN", "COUNT", "1", "COUNT", "2"], ["ZMPOP", "1", "p", "MIN", "foo"], ["ZMPOP", "1", "p"],
+        ["ZMPOP", "2", "nokey", "p", "MAX", "COUNT", "2"], ["ZMPOP", "1", "nokey", "MIN"],
+        ["ZMPOP", "2", "str", "p", "MIN"],
+        ["ZMPOP", "2", "nokey", "str", "MIN"], ["ZMPOP", "2", "p", "str", "min", "count", "10"], ["EXISTS", "p"],
+        ["ZADD", "p", "1", "a"], ["ZMPOP", "1", "p", "MIN", "COUNT", "9223372036854775807"],
         // ZRANDMEMBER (argument errors and whole-set replies are deterministic)
         ["ZADD", "r", "1", "a", "2", "b", "3", "c"], ["ZRANDMEMBER", "r", "100000"],
         ["ZRANDMEMBER", "r", "100000", "WITHSCORES"], ["ZRANDMEMBER", "r", "2", "foo"], ["ZRANDMEMBER", "r", "a"],

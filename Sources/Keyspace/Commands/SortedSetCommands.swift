@@ -63,6 +63,9 @@ extension CommandTable {
             context throws(CommandError) in
             try SortedSetCommand.pop(&context, highest: true)
         },
+        CommandSpec("zmpop", arity: -4, flags: [.write], group: "sorted-set") { context throws(CommandError) in
+            try SortedSetCommand.multiPop(&context)
+        },
         CommandSpec("zrandmember", arity: -2, flags: [.readonly, .random], keys: (1, 1, 1), group: "sorted-set") {
             context throws(CommandError) in
             try SortedSetCommand.randomMembers(&context)
@@ -250,15 +253,58 @@ enum SortedSetCommand {
         let key = context[1]
         let db = context.db
         let popped =
-            try context.keyspace.update(SortedSetValue.self, db: db, key: key) {
-                zset throws(CommandError) -> [SortedSetValue.ScoredMember] in
-                let take = Swift.min(count, zset.count)
-                guard take > 0 else { return [] }
-                if highest { return Array(zset.removeElements(inRanks: (zset.count - take)..<zset.count).reversed()) }
-                return zset.removeElements(inRanks: 0..<take)
+            try context.keyspace.update(SortedSetValue.self, db: db, key: key) { zset throws(CommandError) in
+                popEnd(&zset, count: count, highest: highest)
             } ?? []
         if !popped.isEmpty { context.keyspace.modified(db: db, key: key, changes: popped.count) }
         return reply(popped, withScores: true)
+    }
+
+    /// Removes up to `count` members from the low end (or the high end, returned highest first).
+    static func popEnd(
+        _ zset: inout SortedSetValue, count: Int, highest: Bool
+    ) -> [SortedSetValue.ScoredMember] {
+        let take = Swift.min(count, zset.count)
+        guard take > 0 else { return [] }
+        if highest { return Array(zset.removeElements(inRanks: (zset.count - take)..<zset.count).reversed()) }
+        return zset.removeElements(inRanks: 0..<take)
+    }
+
+    /// ZMPOP `numkeys key… MIN|MAX [COUNT count]`: pops from the first of the keys that exists (a key of
+    /// another type before it is WRONGTYPE) and replies `[key, [[member, score], …]]`, or a null array when none
+    /// exists. Propagated as ZPOPMIN / ZPOPMAX of that key, as Redis does.
+    static func multiPop(_ context: inout CommandContext) throws(CommandError) -> Reply {
+        let argv = context.argv
+        let numkeysError = CommandError("ERR numkeys should be greater than 0")
+        guard let declared = argv[1].integerValue, declared >= 1 else { throw numkeysError }
+        guard declared < Int64(argv.count - 2) else { throw .syntax }
+        let keys = argv[2..<(2 + Int(declared))]
+        let direction = argv[2 + keys.count]
+        guard direction.isKeyword("min") || direction.isKeyword("max") else { throw .syntax }
+        let highest = direction.isKeyword("max")
+        var count: Int64? = nil
+        var index = 3 + keys.count
+        while index < argv.count {
+            guard count == nil, argv[index].isKeyword("count"), index + 1 < argv.count else { throw .syntax }
+            guard let value = argv[index + 1].integerValue, value >= 1 else {
+                throw CommandError("ERR count should be greater than 0")
+            }
+            count = value
+            index += 2
+        }
+        let db = context.db
+        for key in keys {
+            guard try context.keyspace.payloadForWrite(SortedSetValue.self, db: db, key: key) != nil else { continue }
+            let wanted = count ?? 1
+            let popped =
+                try context.keyspace.update(SortedSetValue.self, db: db, key: key) { zset throws(CommandError) in
+                    popEnd(&zset, count: Int(Swift.min(wanted, Int64(Int.max))), highest: highest)
+                } ?? []
+            context.keyspace.modified(db: db, key: key, changes: popped.count)
+            context.propagateAs = [[highest ? "ZPOPMAX" : "ZPOPMIN", key, Bytes(integer: wanted)]]
+            return .array([.bulk(key), .array(popped.map { .array([.bulk($0.member), .double($0.score)]) })])
+        }
+        return .nullArray
     }
 
     // MARK: - ZRANDMEMBER, ZSCAN
