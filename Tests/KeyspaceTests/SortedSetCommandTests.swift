@@ -272,6 +272,30 @@ struct SortedSetDifferentialTests {
         #expect(try oracle.client.send(["DEBUG", "DIGEST"]) == .status(keyspace.digest()))
     }
 
+    @Test("WATCH is broken exactly by the commands that change the watched key, as in Redis 7.0")
+    func watch() throws {
+        guard let oracle = Self.oracle else { return }
+        let commands: [[String]] = [
+            ["ZADD", "z", "1", "a"], ["ZADD", "z", "5", "a"], ["ZADD", "z", "XX", "1", "new"],
+            ["ZADD", "z", "NX", "9", "a"],
+            ["ZADD", "z", "GT", "0", "a"], ["ZINCRBY", "z", "0", "a"], ["ZREM", "z", "nope"], ["ZREM", "z", "b"],
+            ["ZREMRANGEBYSCORE", "z", "100", "200"], ["ZREMRANGEBYRANK", "z", "0", "0"],
+            ["ZREMRANGEBYLEX", "z", "(x", "+"],
+            ["ZPOPMIN", "z", "0"], ["ZPOPMAX", "z"], ["ZRANGESTORE", "z", "nokey", "0", "-1"],
+            ["ZRANGESTORE", "nokey", "z", "5", "9"], ["ZUNIONSTORE", "z", "1", "z"],
+            ["ZINTERSTORE", "nokey", "1", "nokey"],
+            ["ZMPOP", "1", "nokey", "MIN"], ["ZRANGE", "z", "0", "-1"], ["HSET", "h", "f", "v"],
+            ["HSETNX", "h", "f", "x"],
+            ["HDEL", "h", "nope"], ["HINCRBY", "h", "n", "0"], ["HINCRBYFLOAT", "h", "n", "0"], ["HGETALL", "h"],
+        ]
+        for command in commands {
+            let key = command[1] == "nokey" || command[0] == "ZMPOP" ? "nokey" : command[0].hasPrefix("H") ? "h" : "z"
+            let setup: [[String]] = [["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["HSET", "h", "f", "v", "n", "1"]]
+            try oracle.compare(
+                (setup + [["WATCH", key], command, ["MULTI"], ["PING"], ["EXEC"]]).map { ($0, Comparison.exact) })
+        }
+    }
+
     @Test("Ranges over a set past the listpack limits match Redis 7.0")
     func largeSet() throws {
         guard let oracle = Self.oracle else { return }
