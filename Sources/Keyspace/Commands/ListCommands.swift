@@ -221,8 +221,9 @@ enum ListCommand {
             let removed = list.count - kept.count
             if removed > 0 { list.keep(kept) }
             return removed
-        } ?? 0
-        if removed > 0 { context.keyspace.modified(db: db, key: key, changes: removed) }
+        }
+        // Redis signals the key even when nothing was trimmed (a WATCH on it fails), but counts only removals.
+        if let removed { context.keyspace.modified(db: db, key: key, changes: removed) }
         return .ok
     }
 
