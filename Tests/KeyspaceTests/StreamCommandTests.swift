@@ -12,7 +12,9 @@ struct StreamCommandTests {
     @Test("IDs parse as Redis's string2ull reads them")
     func idParsing() {
         func parse(_ text: String, strict: Bool = false, auto: Bool = false) -> String? {
-            StreamID.parse(Bytes(text), strict: strict, allowAutoSequence: auto).map { "\($0.id)\($0.sequenceGiven ? "" : "*")" }
+            StreamID.parse(Bytes(text), strict: strict, allowAutoSequence: auto).map {
+                "\($0.id)\($0.sequenceGiven ? "" : "*")"
+            }
         }
         #expect(parse("1-2") == "1-2")
         #expect(parse("5") == "5-0")
@@ -51,7 +53,9 @@ struct StreamCommandTests {
         #expect(run("XADD", "s", "999-*", "f", "v").isError)
         #expect(run("XADD", "s", "2000-*", "f", "v") == .bulk("2000-0"))
         #expect(run("XADD", "s", "18446744073709551615-18446744073709551615", "f", "v").isError == false)
-        #expect(run("XADD", "s", "*", "f", "v") == .error("ERR The stream has exhausted the last possible ID, unable to add more items"))
+        #expect(
+            run("XADD", "s", "*", "f", "v")
+                == .error("ERR The stream has exhausted the last possible ID, unable to add more items"))
         #expect(run("XADD", "missing", "NOMKSTREAM", "*", "f", "v") == .null)
         #expect(keyspace.databases[0].entries["missing"] == nil)
     }
@@ -60,12 +64,18 @@ struct StreamCommandTests {
     func nodeBoundaries() throws {
         let keyspace = Keyspace()
         let session = Session()
-        for index in 1...250 { _ = keyspace.execute(["XADD", "s", Bytes("\(index)-1"), "f", Bytes(integer: Int64(index))], session: session) }
+        for index in 1...250 {
+            _ = keyspace.execute(
+                ["XADD", "s", Bytes("\(index)-1"), "f", Bytes(integer: Int64(index))], session: session)
+        }
         let stream = try #require(try keyspace.read(StreamValue.self, db: 0, key: "s"))
         #expect(stream.nodeCount == 3)
         #expect(stream.radixTreeNodeCount == 8)
         let wide = String(repeating: "x", count: 100)
-        for index in 1...100 { _ = keyspace.execute(["XADD", "b", Bytes("\(index)-0"), Bytes("field\(index)"), Bytes(wide)], session: session) }
+        for index in 1...100 {
+            _ = keyspace.execute(
+                ["XADD", "b", Bytes("\(index)-0"), Bytes("field\(index)"), Bytes(wide)], session: session)
+        }
         let bytes = try #require(try keyspace.read(StreamValue.self, db: 0, key: "b"))
         #expect(bytes.nodeCount == 4)
         // Approximate trimming removes whole nodes only.
@@ -140,12 +150,33 @@ struct StreamCommandTests {
             ["XADD", "s", "MAXLEN", "=", "1", "42000-0", "f", "v"],
             ["XADD", "s", "42000-1", "f", "v"],
             ["XGROUP", "CREATE", "s", "g", "0"],
-            ["XCLAIM", "s", "g", "c1", "0", "42000-0", "TIME", "42000", "RETRYCOUNT", "1", "FORCE", "JUSTID", "LASTID", "42000-0"],
+            [
+                "XCLAIM", "s", "g", "c1", "0", "42000-0", "TIME", "42000", "RETRYCOUNT", "1", "FORCE", "JUSTID",
+                "LASTID", "42000-0",
+            ],
             ["XGROUP", "CREATECONSUMER", "s", "g", "c2"],
             ["XGROUP", "SETID", "s", "g", "42000-1", "ENTRIESREAD", "2"],
-            ["XCLAIM", "s", "g", "c3", "0", "42000", "TIME", "42000", "RETRYCOUNT", "3", "FORCE", "JUSTID", "LASTID", "42000-1"],
+            [
+                "XCLAIM", "s", "g", "c3", "0", "42000", "TIME", "42000", "RETRYCOUNT", "3", "FORCE", "JUSTID", "LASTID",
+                "42000-1",
+            ],
         ]
         #expect(keyspace.takePropagated().map(\.argv) == expected)
+    }
+
+    @Test("LIMIT without ~ is refused from clients but obeyed from the AOF (Redis rewrites ~ trims that way)")
+    func replayedLimit() {
+        let keyspace = Keyspace()
+        let client = Session()
+        let loader = Session(id: -1)
+        for index in 1...5 { _ = keyspace.execute(["XADD", "s", Bytes("\(index)-0"), "f", "v"], session: client) }
+        let rewritten: [Bytes] = ["XADD", "s", "MAXLEN", "=", "2", "LIMIT", "100", "6-0", "f", "v"]
+        #expect(
+            keyspace.execute(rewritten, session: client)
+                == .error("ERR syntax error, LIMIT cannot be used without the special ~ option"))
+        #expect(keyspace.execute(rewritten, session: loader) == .bulk("6-0"))
+        #expect(keyspace.execute(["XLEN", "s"], session: client) == .integer(2))
+        #expect(keyspace.execute(["XTRIM", "s", "MINID", "=", "6", "LIMIT", "1"], session: loader) == .integer(1))
     }
 
     @Test("What stream commands propagate, replayed into a fresh keyspace, gives the same streams")
@@ -159,7 +190,9 @@ struct StreamCommandTests {
             _ = keyspace.execute(command.map { Bytes($0) }, session: session)
         }
         // Auto IDs and approximate trims: the replay must not depend on its own clock.
-        for _ in 0..<300 { _ = keyspace.execute(["XADD", "auto", "MAXLEN", "~", "120", "*", "n", "1"], session: session) }
+        for _ in 0..<300 {
+            _ = keyspace.execute(["XADD", "auto", "MAXLEN", "~", "120", "*", "n", "1"], session: session)
+        }
         _ = keyspace.execute(["XTRIM", "auto", "MINID", "~", "1700000000000-150"], session: session)
         let propagated = keyspace.takePropagated()
 
@@ -225,13 +258,18 @@ struct StreamDifferentialTests {
     @Test("Which commands make a WATCHed stream fail EXEC")
     func watch() throws {
         guard let oracle = Self.oracle else { return }
-        var script: [[String]] = (1...5).map { ["XADD", "w", "\($0)-0", "f", "v"] } + [["XGROUP", "CREATE", "w", "g", "0"]]
+        var script: [[String]] =
+            (1...5).map { ["XADD", "w", "\($0)-0", "f", "v"] } + [["XGROUP", "CREATE", "w", "g", "0"]]
         let commands: [[String]] = [
-            ["XSETID", "w", "9-0"], ["XDEL", "w", "1-0"], ["XDEL", "w", "1-0"], ["XTRIM", "w", "MAXLEN", "3"], ["XTRIM", "w", "MAXLEN", "3"],
+            ["XSETID", "w", "9-0"], ["XDEL", "w", "1-0"], ["XDEL", "w", "1-0"], ["XTRIM", "w", "MAXLEN", "3"],
+            ["XTRIM", "w", "MAXLEN", "3"],
             ["XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "w", ">"], ["XACK", "w", "g", "3-0"],
-            ["XCLAIM", "w", "g", "d", "0", "4-0"], ["XAUTOCLAIM", "w", "g", "e", "0", "0"], ["XGROUP", "SETID", "w", "g", "0"],
-            ["XGROUP", "CREATECONSUMER", "w", "g", "z"], ["XGROUP", "DELCONSUMER", "w", "g", "z"], ["XGROUP", "CREATE", "w", "h", "0"],
-            ["XGROUP", "DESTROY", "w", "h"], ["XADD", "w", "NOMKSTREAM", "10-0", "a", "b"], ["XGROUP", "CREATE", "new", "g", "0", "MKSTREAM"],
+            ["XCLAIM", "w", "g", "d", "0", "4-0"], ["XAUTOCLAIM", "w", "g", "e", "0", "0"],
+            ["XGROUP", "SETID", "w", "g", "0"],
+            ["XGROUP", "CREATECONSUMER", "w", "g", "z"], ["XGROUP", "DELCONSUMER", "w", "g", "z"],
+            ["XGROUP", "CREATE", "w", "h", "0"],
+            ["XGROUP", "DESTROY", "w", "h"], ["XADD", "w", "NOMKSTREAM", "10-0", "a", "b"],
+            ["XGROUP", "CREATE", "new", "g", "0", "MKSTREAM"],
         ]
         for command in commands {
             let key = command[0] == "XGROUP" ? command[2] : command[1]
@@ -246,7 +284,8 @@ struct StreamDifferentialTests {
         try oracle.compareStreams(
             [
                 ["XADD", "a", "*", "f", "v"], ["XADD", "a", "MAXLEN", "~", "0", "*", "f", "v"], ["XLEN", "a"],
-                ["XADD", "a", "NOMKSTREAM", "*", "f", "v"], ["XADD", "nope", "NOMKSTREAM", "*", "f", "v"], ["EXISTS", "nope"],
+                ["XADD", "a", "NOMKSTREAM", "*", "f", "v"], ["XADD", "nope", "NOMKSTREAM", "*", "f", "v"],
+                ["EXISTS", "nope"],
                 ["XINFO", "STREAM", "a"], ["XREAD", "STREAMS", "a", "0"],
             ], shapeOnly: [0, 1, 3, 6, 7])
     }
@@ -258,7 +297,8 @@ struct StreamDifferentialTests {
         try oracle.compareStreams([
             ["XADD", odd, "1-1", odd, odd, "", ""], ["XADD", odd, "2-2", "", odd], ["XRANGE", odd, "-", "+"],
             ["XGROUP", "CREATE", odd, odd, "0"], ["XREADGROUP", "GROUP", odd, odd, "STREAMS", odd, ">"],
-            ["XPENDING", odd, odd], ["XINFO", "GROUPS", odd], ["XINFO", "CONSUMERS", odd, odd], ["XINFO", "STREAM", odd],
+            ["XPENDING", odd, odd], ["XINFO", "GROUPS", odd], ["XINFO", "CONSUMERS", odd, odd],
+            ["XINFO", "STREAM", odd],
             ["XACK", odd, odd, "1-1"], ["XREVRANGE", odd, "+", "-", "COUNT", "1"], ["XPENDING", odd, "nogroup"],
         ])
     }
@@ -268,28 +308,36 @@ struct StreamDifferentialTests {
         guard let binary = RedisServer.redis70 else { return }
         let directory = try RedisServer.temporaryDirectory("streams-aof")
         let server = try RedisServer(
-            binary: binary, port: 7832, directory: directory, arguments: ["--appendonly", "yes", "--appendfsync", "always"])
+            binary: binary, port: 7832, directory: directory,
+            arguments: ["--appendonly", "yes", "--appendfsync", "always"])
         defer { server.stop() }
         let client = try RESPClient(port: 7832)
         let keyspace = Keyspace()
         keyspace.propagationEnabled = true
         let session = Session()
-        let script = StreamScripts.groupsWorkout + StreamScripts.groupEdges + StreamScripts.lag + [
-            ["XADD", "t", "MAXLEN", "~", "3", "5-*", "f", "v"], ["XADD", "t", "MAXLEN", "~", "3", "LIMIT", "7", "5-*", "f", "v"],
-            ["XADD", "t", "MINID", "~", "3", "6-1", "f", "v"], ["XTRIM", "t", "MAXLEN", "~", "0"], ["XTRIM", "t", "MINID", "~", "9"],
-            ["XADD", "t", "NOMKSTREAM", "7-*", "f", "v"], ["XSETID", "t", "100-0", "ENTRIESADDED", "50"],
-        ] + (1...230).map { ["XADD", "u", "MAXLEN", "~", "50", "\($0)-*", "f", "v"] } + [["XTRIM", "u", "MINID", "~", "150"]]
+        let script =
+            StreamScripts.groupsWorkout + StreamScripts.groupEdges + StreamScripts.lag + [
+                ["XADD", "t", "MAXLEN", "~", "3", "5-*", "f", "v"],
+                ["XADD", "t", "MAXLEN", "~", "3", "LIMIT", "7", "5-*", "f", "v"],
+                ["XADD", "t", "MINID", "~", "3", "6-1", "f", "v"], ["XTRIM", "t", "MAXLEN", "~", "0"],
+                ["XTRIM", "t", "MINID", "~", "9"],
+                ["XADD", "t", "NOMKSTREAM", "7-*", "f", "v"], ["XSETID", "t", "100-0", "ENTRIESADDED", "50"],
+            ] + (1...230).map { ["XADD", "u", "MAXLEN", "~", "50", "\($0)-*", "f", "v"] } + [
+                ["XTRIM", "u", "MINID", "~", "150"]
+            ]
         for command in script {
             _ = StreamScripts.execute(command.map { Bytes($0) }, on: keyspace, session: session)
             _ = try client.send(command)
         }
-        let aof = try [UInt8](Data(contentsOf: directory.appendingPathComponent("appendonlydir/appendonly.aof.1.incr.aof")))
+        let aof = try [UInt8](
+            Data(contentsOf: directory.appendingPathComponent("appendonlydir/appendonly.aof.1.incr.aof")))
         // Redis wraps a command that propagates several in MULTI/EXEC (the engine does not): compared without them.
         let wrappers: Set<Bytes> = ["SELECT", "MULTI", "EXEC"]
         let theirs = StreamScripts.parseCommands(aof).filter { !wrappers.contains(Bytes($0[0].uppercased())) }
         let ours = keyspace.takePropagated().map { $0.argv.map(\.string) }
         #expect(ours.count == theirs.count)
-        for (mine, redis) in zip(ours, theirs) where StreamScripts.maskClaimTime(mine) != StreamScripts.maskClaimTime(redis) {
+        for (mine, redis) in zip(ours, theirs)
+        where StreamScripts.maskClaimTime(mine) != StreamScripts.maskClaimTime(redis) {
             Issue.record("ours \(mine), Redis \(redis)")
         }
     }
@@ -297,7 +345,10 @@ struct StreamDifferentialTests {
     @Test("A long random script of stream commands gets Redis 7.0's replies")
     func randomScript() throws {
         guard let oracle = Self.oracle else { return }
-        let seeds = ProcessInfo.processInfo.environment["STREAM_SEEDS"].map { $0.split(separator: ",").compactMap { UInt64($0) } } ?? [7, 1234]
+        let seeds =
+            ProcessInfo.processInfo.environment["STREAM_SEEDS"].map {
+                $0.split(separator: ",").compactMap { UInt64($0) }
+            } ?? [7, 1234]
         for seed in seeds {
             var random = ListSetRandom(seed: seed)
             try oracle.compareStreams(StreamScripts.random(count: 4000, using: &random))

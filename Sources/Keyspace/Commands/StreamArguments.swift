@@ -7,12 +7,16 @@ enum StreamArguments {
 
     /// An ID argument (`streamParseIDOrReply`, or `streamParseStrictIDOrReply` when `strict`: no `-` / `+`).
     static func id(_ argument: Bytes, strict: Bool, missingSequence: UInt64 = 0) throws(CommandError) -> StreamID {
-        guard let parsed = StreamID.parse(argument, missingSequence: missingSequence, strict: strict) else { throw invalidID }
+        guard let parsed = StreamID.parse(argument, missingSequence: missingSequence, strict: strict) else {
+            throw invalidID
+        }
         return parsed.id
     }
 
     /// A range bound (`streamParseIntervalIDOrReply`): an ID, or `(` and a strict ID for an exclusive bound.
-    private static func interval(_ argument: Bytes, missingSequence: UInt64) throws(CommandError) -> (id: StreamID, exclusive: Bool) {
+    private static func interval(_ argument: Bytes, missingSequence: UInt64) throws(CommandError) -> (
+        id: StreamID, exclusive: Bool
+    ) {
         if argument.count > 1 && argument[0] == UInt8(ascii: "(") {
             return (try id(Bytes(argument.dropFirst()), strict: true, missingSequence: missingSequence), true)
         }
@@ -57,7 +61,8 @@ enum StreamArguments {
     static func subcommandSyntax(_ context: CommandContext) -> CommandError {
         let subcommand = Bytes(context[1].prefix(128))
         return CommandError(
-            "ERR unknown subcommand or wrong number of arguments for '\(quoted(subcommand))'. Try \(context[0].string.uppercased()) HELP.")
+            "ERR unknown subcommand or wrong number of arguments for '\(quoted(subcommand))'. Try \(context[0].string.uppercased()) HELP."
+        )
     }
 
     /// The count of COUNT-like options: an integer, negative meaning 0.

@@ -23,7 +23,10 @@ extension StreamCommand {
         let key = context[1]
         let groupName = context[2]
         let consumerName = context[3]
-        guard let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(groupName) else {
+        guard
+            let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(
+                groupName)
+        else {
             throw StreamArguments.noKeyOrGroup(key, groupName)
         }
         guard let minIdleArgument = context[4].integerValue else {
@@ -51,11 +54,15 @@ extension StreamCommand {
                 justID = true
             } else if more && option.isKeyword("idle") {
                 index += 1
-                guard let idle = context[index].integerValue else { throw CommandError("ERR Invalid IDLE option argument for XCLAIM") }
+                guard let idle = context[index].integerValue else {
+                    throw CommandError("ERR Invalid IDLE option argument for XCLAIM")
+                }
                 deliveryTime = now &- idle
             } else if more && option.isKeyword("time") {
                 index += 1
-                guard let time = context[index].integerValue else { throw CommandError("ERR Invalid TIME option argument for XCLAIM") }
+                guard let time = context[index].integerValue else {
+                    throw CommandError("ERR Invalid TIME option argument for XCLAIM")
+                }
                 deliveryTime = time
             } else if more && option.isKeyword("retrycount") {
                 index += 1
@@ -76,55 +83,61 @@ extension StreamCommand {
 
         var propagated = StreamPropagation(context)
         var changes = 0
-        let replies = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-            stream throws(CommandError) -> [Reply] in
-            stream.modifyGroupReading(at: groupIndex) { group, entries -> [Reply] in
-                var replies: [Reply] = []
-                var propagateLastID = false
-                if lastID > group.lastID {
-                    group.lastID = lastID
-                    propagateLastID = true
-                }
-                var consumer: Int? = nil
-                for (id, argument) in ids {
-                    let existing = group.pending[id]
-                    guard entries.contains(id) else {
-                        // The message is gone: its pending entry goes too.
-                        if let existing {
-                            propagated.append(claimPropagation(key: key, group: groupName, id: argument, pending: existing, lastID: group.lastID))
-                            propagateLastID = false
-                            changes += 1
-                            group.dropPending(id)
+        let replies =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
+                stream throws(CommandError) -> [Reply] in
+                stream.modifyGroupReading(at: groupIndex) { group, entries -> [Reply] in
+                    var replies: [Reply] = []
+                    var propagateLastID = false
+                    if lastID > group.lastID {
+                        group.lastID = lastID
+                        propagateLastID = true
+                    }
+                    var consumer: Int? = nil
+                    for (id, argument) in ids {
+                        let existing = group.pending[id]
+                        guard entries.contains(id) else {
+                            // The message is gone: its pending entry goes too.
+                            if let existing {
+                                propagated.append(
+                                    claimPropagation(
+                                        key: key, group: groupName, id: argument, pending: existing,
+                                        lastID: group.lastID))
+                                propagateLastID = false
+                                changes += 1
+                                group.dropPending(id)
+                            }
+                            continue
                         }
-                        continue
+                        guard existing != nil || force else { continue }
+                        if let existing, minIdle > 0, now - existing.deliveryTime < minIdle { continue }
+                        if consumer == nil {
+                            let (found, created) = group.lookupOrCreateConsumer(consumerName, now: now)
+                            consumer = found
+                            if created { changes += 1 }
+                        }
+                        let updated = group.assign(id, toConsumerAt: consumer!, deliveryTime: time) { old in
+                            // A pending entry FORCE creates starts at one delivery.
+                            if retryCount >= 0 { return UInt64(bitPattern: retryCount) }
+                            return justID ? (old ?? 1) : (old ?? 1) &+ 1
+                        }
+                        replies.append(justID ? id.reply : entries.entry(id)?.reply ?? .null)
+                        propagated.append(
+                            claimPropagation(
+                                key: key, group: groupName, id: argument, pending: updated, lastID: group.lastID))
+                        propagateLastID = false
+                        changes += 1
                     }
-                    guard existing != nil || force else { continue }
-                    if let existing, minIdle > 0, now - existing.deliveryTime < minIdle { continue }
-                    if consumer == nil {
-                        let (found, created) = group.lookupOrCreateConsumer(consumerName, now: now)
-                        consumer = found
-                        if created { changes += 1 }
+                    if propagateLastID {
+                        propagated.append([
+                            "XGROUP", "SETID", key, groupName, group.lastID.bytes, "ENTRIESREAD",
+                            StreamArguments.decimal(group.entriesRead ?? -1),
+                        ])
+                        changes += 1
                     }
-                    let updated = group.assign(id, toConsumerAt: consumer!, deliveryTime: time) { old in
-                        // A pending entry FORCE creates starts at one delivery.
-                        if retryCount >= 0 { return UInt64(bitPattern: retryCount) }
-                        return justID ? (old ?? 1) : (old ?? 1) &+ 1
-                    }
-                    replies.append(justID ? id.reply : entries.entry(id)?.reply ?? .null)
-                    propagated.append(claimPropagation(key: key, group: groupName, id: argument, pending: updated, lastID: group.lastID))
-                    propagateLastID = false
-                    changes += 1
+                    return replies
                 }
-                if propagateLastID {
-                    propagated.append([
-                        "XGROUP", "SETID", key, groupName, group.lastID.bytes, "ENTRIESREAD",
-                        StreamArguments.decimal(group.entriesRead ?? -1),
-                    ])
-                    changes += 1
-                }
-                return replies
-            }
-        } ?? []
+            } ?? []
         context.keyspace.dirty += changes
         context.propagateAs = propagated.commands
         return .array(replies)
@@ -164,53 +177,65 @@ extension StreamCommand {
             }
             index += 1
         }
-        guard let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(groupName) else {
+        guard
+            let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(
+                groupName)
+        else {
             throw StreamArguments.noKeyOrGroup(key, groupName)
         }
 
         let now = context.now
         var propagated = StreamPropagation(context)
         var changes = 0
-        let reply = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-            stream throws(CommandError) -> Reply in
-            stream.modifyGroupReading(at: groupIndex) { group, entries -> Reply in
-                var claimed: [Reply] = []
-                var deleted: [Reply] = []
-                var remaining = count
-                // At most 10 × COUNT pending entries are looked at, in ID order; `next` is where to look next.
-                var attempts = count * 10
-                var next: StreamID? = start
-                var consumer: Int? = nil
-                while attempts > 0, remaining > 0, let candidate = next.flatMap({ group.pending.first(atOrAfter: $0) }) {
-                    attempts -= 1
-                    next = candidate.id.successor
-                    guard let entry = entries.entry(candidate.id) else {
-                        // The message is gone: its pending entry goes too (and counts).
-                        propagated.append(claimPropagation(key: key, group: groupName, id: candidate.id.bytes, pending: candidate, lastID: group.lastID))
-                        changes += 1
-                        group.dropPending(candidate.id)
-                        deleted.append(candidate.id.reply)
+        let reply =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
+                stream throws(CommandError) -> Reply in
+                stream.modifyGroupReading(at: groupIndex) { group, entries -> Reply in
+                    var claimed: [Reply] = []
+                    var deleted: [Reply] = []
+                    var remaining = count
+                    // At most 10 × COUNT pending entries are looked at, in ID order; `next` is where to look next.
+                    var attempts = count * 10
+                    var next: StreamID? = start
+                    var consumer: Int? = nil
+                    while attempts > 0, remaining > 0,
+                        let candidate = next.flatMap({ group.pending.first(atOrAfter: $0) })
+                    {
+                        attempts -= 1
+                        next = candidate.id.successor
+                        guard let entry = entries.entry(candidate.id) else {
+                            // The message is gone: its pending entry goes too (and counts).
+                            propagated.append(
+                                claimPropagation(
+                                    key: key, group: groupName, id: candidate.id.bytes, pending: candidate,
+                                    lastID: group.lastID))
+                            changes += 1
+                            group.dropPending(candidate.id)
+                            deleted.append(candidate.id.reply)
+                            remaining -= 1
+                            continue
+                        }
+                        if minIdle > 0 && now - candidate.deliveryTime < minIdle { continue }
+                        if consumer == nil {
+                            let (found, created) = group.lookupOrCreateConsumer(consumerName, now: now)
+                            consumer = found
+                            if created { changes += 1 }
+                        }
+                        let updated = group.assign(candidate.id, toConsumerAt: consumer!, deliveryTime: now) { old in
+                            justID ? (old ?? 1) : (old ?? 1) &+ 1
+                        }
+                        claimed.append(justID ? candidate.id.reply : entry.reply)
                         remaining -= 1
-                        continue
+                        propagated.append(
+                            claimPropagation(
+                                key: key, group: groupName, id: candidate.id.bytes, pending: updated,
+                                lastID: group.lastID))
+                        changes += 1
                     }
-                    if minIdle > 0 && now - candidate.deliveryTime < minIdle { continue }
-                    if consumer == nil {
-                        let (found, created) = group.lookupOrCreateConsumer(consumerName, now: now)
-                        consumer = found
-                        if created { changes += 1 }
-                    }
-                    let updated = group.assign(candidate.id, toConsumerAt: consumer!, deliveryTime: now) { old in
-                        justID ? (old ?? 1) : (old ?? 1) &+ 1
-                    }
-                    claimed.append(justID ? candidate.id.reply : entry.reply)
-                    remaining -= 1
-                    propagated.append(claimPropagation(key: key, group: groupName, id: candidate.id.bytes, pending: updated, lastID: group.lastID))
-                    changes += 1
+                    let cursor = next.flatMap { group.pending.first(atOrAfter: $0)?.id } ?? .zero
+                    return .array([cursor.reply, .array(claimed), .array(deleted)])
                 }
-                let cursor = next.flatMap { group.pending.first(atOrAfter: $0)?.id } ?? .zero
-                return .array([cursor.reply, .array(claimed), .array(deleted)])
-            }
-        } ?? .emptyArray
+            } ?? .emptyArray
         context.keyspace.dirty += changes
         context.propagateAs = propagated.commands
         return reply

@@ -4,20 +4,21 @@
 // does: only XADD, XDEL, XTRIM and a stream created by XGROUP CREATE … MKSTREAM signal the key modified.
 
 extension CommandTable {
-    static let streamGroupCommands: [CommandSpec] = [
-        CommandSpec("xgroup", arity: -2, flags: [.write], keys: (2, 2, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.group(&context)
-        },
-        CommandSpec("xack", arity: -4, flags: [.write, .fast], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.acknowledge(&context)
-        },
-        CommandSpec("xpending", arity: -3, flags: [.readonly], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.pending(&context)
-        },
-    ] + streamClaimCommands
+    static let streamGroupCommands: [CommandSpec] =
+        [
+            CommandSpec("xgroup", arity: -2, flags: [.write], keys: (2, 2, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.group(&context)
+            },
+            CommandSpec("xack", arity: -4, flags: [.write, .fast], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.acknowledge(&context)
+            },
+            CommandSpec("xpending", arity: -3, flags: [.readonly], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.pending(&context)
+            },
+        ] + streamClaimCommands
 }
 
 extension StreamCommand {
@@ -25,12 +26,23 @@ extension StreamCommand {
 
     /// XGROUP's subcommands, with the arities of Redis 7.0's `xgroup|…` entries.
     private static let groupSubcommands: [SubcommandSpec] = [
-        SubcommandSpec("create", arity: -5) { context throws(CommandError) in try groupCreate(&context) },
-        SubcommandSpec("setid", arity: -5) { context throws(CommandError) in try groupSetID(&context) },
-        SubcommandSpec("destroy", arity: 4) { context throws(CommandError) in try groupDestroy(&context) },
-        SubcommandSpec("createconsumer", arity: 5) { context throws(CommandError) in try groupCreateConsumer(&context) },
-        SubcommandSpec("delconsumer", arity: 5) { context throws(CommandError) in try groupDeleteConsumer(&context) },
-        SubcommandSpec("help", arity: 2) { _ throws(CommandError) in .array(groupHelp.map { .status($0) }) },
+        SubcommandSpec("create", arity: -5, flags: [.write, .denyOOM]) { context throws(CommandError) in
+            try groupCreate(&context)
+        },
+        SubcommandSpec("setid", arity: -5, flags: [.write]) { context throws(CommandError) in try groupSetID(&context)
+        },
+        SubcommandSpec("destroy", arity: 4, flags: [.write]) { context throws(CommandError) in
+            try groupDestroy(&context)
+        },
+        SubcommandSpec("createconsumer", arity: 5, flags: [.write, .denyOOM]) { context throws(CommandError) in
+            try groupCreateConsumer(&context)
+        },
+        SubcommandSpec("delconsumer", arity: 5, flags: [.write]) { context throws(CommandError) in
+            try groupDeleteConsumer(&context)
+        },
+        SubcommandSpec("help", arity: 2, flags: [.loading, .stale]) { _ throws(CommandError) in
+            .array(groupHelp.map { .status($0) })
+        },
     ]
 
     private static let groupHelp = [
@@ -92,7 +104,9 @@ extension StreamCommand {
 
     /// Whether the key exists (as a stream; `WRONGTYPE` otherwise) and has the group, without counting a
     /// keyspace hit (Redis's `lookupKeyWrite`) or keeping a reference to the value.
-    private static func groupTarget(_ context: CommandContext, key: Bytes, group: Bytes) throws(CommandError) -> (Bool, Bool) {
+    private static func groupTarget(_ context: CommandContext, key: Bytes, group: Bytes) throws(CommandError) -> (
+        Bool, Bool
+    ) {
         guard let value = context.keyspace.value(db: context.db, key: key) else { return (false, false) }
         guard case .stream(let stream) = value else { throw .wrongType }
         return (true, stream.groupIndex(group) != nil)
@@ -106,10 +120,11 @@ extension StreamCommand {
         let groupName = context[3]
         // The ID is checked before MKSTREAM creates anything.
         let given = idArgument == "$" ? nil : try StreamArguments.id(idArgument, strict: true)
-        let made = try context.keyspace.update(StreamValue.self, db: context.db, key: context[2], create: !keyExists) {
-            stream throws(CommandError) -> Bool in
-            stream.createGroup(groupName, lastID: given ?? stream.lastID, entriesRead: entriesRead)
-        } ?? false
+        let made =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: context[2], create: !keyExists) {
+                stream throws(CommandError) -> Bool in
+                stream.createGroup(groupName, lastID: given ?? stream.lastID, entriesRead: entriesRead)
+            } ?? false
         // A stream made by MKSTREAM is a new key (WATCH sees it).
         if !keyExists { context.keyspace.modified(db: context.db, key: context[2], changes: 0) }
         guard made else { throw CommandError("BUSYGROUP Consumer Group name already exists") }
@@ -138,9 +153,10 @@ extension StreamCommand {
     private static func groupDestroy(_ context: inout CommandContext) throws(CommandError) -> Reply {
         _ = try groupPreamble(context)
         let groupName = context[3]
-        let destroyed = try context.keyspace.update(StreamValue.self, db: context.db, key: context[2]) {
-            stream throws(CommandError) in stream.destroyGroup(groupName)
-        } ?? false
+        let destroyed =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: context[2]) {
+                stream throws(CommandError) in stream.destroyGroup(groupName)
+            } ?? false
         if destroyed { context.keyspace.dirty += 1 }
         return .boolean(destroyed)
     }
@@ -149,10 +165,11 @@ extension StreamCommand {
     private static func groupCreateConsumer(_ context: inout CommandContext) throws(CommandError) -> Reply {
         _ = try groupPreamble(context, groupNeeded: true)
         let (groupName, consumer, now) = (context[3], context[4], context.now)
-        let created = try context.keyspace.update(StreamValue.self, db: context.db, key: context[2]) {
-            stream throws(CommandError) in
-            stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.createConsumer(consumer, now: now) }
-        } ?? false
+        let created =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: context[2]) {
+                stream throws(CommandError) in
+                stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.createConsumer(consumer, now: now) }
+            } ?? false
         if created { context.keyspace.dirty += 1 }
         return .boolean(created)
     }
@@ -161,11 +178,14 @@ extension StreamCommand {
     private static func groupDeleteConsumer(_ context: inout CommandContext) throws(CommandError) -> Reply {
         _ = try groupPreamble(context, groupNeeded: true)
         let (key, groupName, consumer) = (context[2], context[3], context[4])
-        guard stream(context, key)?.group(named: groupName)?.consumer(named: consumer) != nil else { return .integer(0) }
-        let pending = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-            stream throws(CommandError) in
-            stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.deleteConsumer(consumer) }
-        } ?? nil
+        guard stream(context, key)?.group(named: groupName)?.consumer(named: consumer) != nil else {
+            return .integer(0)
+        }
+        let pending =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
+                stream throws(CommandError) in
+                stream.modifyGroup(at: stream.groupIndex(groupName)!) { $0.deleteConsumer(consumer) }
+            } ?? nil
         context.keyspace.dirty += 1
         return .count(pending ?? 0)
     }
@@ -183,19 +203,25 @@ extension StreamCommand {
     static func acknowledge(_ context: inout CommandContext) throws(CommandError) -> Reply {
         let key = context[1]
         let groupName = context[2]
-        guard let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(groupName) else {
+        guard
+            let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(
+                groupName)
+        else {
             return .integer(0)
         }
         var ids: [StreamID] = []
         ids.reserveCapacity(context.count - 3)
         for argument in context.argv[3...] { ids.append(try StreamArguments.id(argument, strict: true)) }
         // Acknowledging nothing must not copy a stream a snapshot shares.
-        let anyPending = stream(context, key).map { stream in ids.contains { stream.groups[groupIndex].pending.contains($0) } }
+        let anyPending = stream(context, key).map { stream in
+            ids.contains { stream.groups[groupIndex].pending.contains($0) }
+        }
         guard anyPending == true else { return .integer(0) }
-        let acknowledged = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-            stream throws(CommandError) -> Int in
-            stream.modifyGroup(at: groupIndex) { group in ids.reduce(0) { $0 + (group.acknowledge($1) ? 1 : 0) } }
-        } ?? 0
+        let acknowledged =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
+                stream throws(CommandError) -> Int in
+                stream.modifyGroup(at: groupIndex) { group in ids.reduce(0) { $0 + (group.acknowledge($1) ? 1 : 0) } }
+            } ?? 0
         context.keyspace.dirty += acknowledged
         return .count(acknowledged)
     }
@@ -256,8 +282,12 @@ extension StreamCommand {
             next = entry.id.successor
             if minIdle == 0 || now - entry.deliveryTime >= minIdle { entries.append(entry) }
         }
-        return .array(entries.map { entry in
-            .array([entry.id.reply, .bulk(entry.consumer), .integer(Swift.max(0, now - entry.deliveryTime)), .integer(Int64(bitPattern: entry.deliveryCount))])
-        })
+        return .array(
+            entries.map { entry in
+                .array([
+                    entry.id.reply, .bulk(entry.consumer), .integer(Swift.max(0, now - entry.deliveryTime)),
+                    .integer(Int64(bitPattern: entry.deliveryCount)),
+                ])
+            })
     }
 }

@@ -12,10 +12,18 @@ extension CommandTable {
 extension StreamCommand {
     /// XINFO's subcommands, with the arities of Redis 7.0's `xinfo|…` entries.
     private static let infoSubcommands: [SubcommandSpec] = [
-        SubcommandSpec("consumers", arity: 4) { context throws(CommandError) in try info(&context, .consumers) },
-        SubcommandSpec("groups", arity: 3) { context throws(CommandError) in try info(&context, .groups) },
-        SubcommandSpec("stream", arity: -3) { context throws(CommandError) in try info(&context, .stream) },
-        SubcommandSpec("help", arity: 2) { _ throws(CommandError) in .array(infoHelp.map { .status($0) }) },
+        SubcommandSpec("consumers", arity: 4, flags: [.readonly]) { context throws(CommandError) in
+            try info(&context, .consumers)
+        },
+        SubcommandSpec("groups", arity: 3, flags: [.readonly]) { context throws(CommandError) in
+            try info(&context, .groups)
+        },
+        SubcommandSpec("stream", arity: -3, flags: [.readonly]) { context throws(CommandError) in
+            try info(&context, .stream)
+        },
+        SubcommandSpec("help", arity: 2, flags: [.loading, .stale]) { _ throws(CommandError) in
+            .array(infoHelp.map { .status($0) })
+        },
     ]
 
     private enum InfoSubcommand { case consumers, groups, stream }
@@ -37,7 +45,9 @@ extension StreamCommand {
         try CommandTable.dispatch(&context, container: "xinfo", infoSubcommands)
     }
 
-    private static func info(_ context: inout CommandContext, _ subcommand: InfoSubcommand) throws(CommandError) -> Reply {
+    private static func info(_ context: inout CommandContext, _ subcommand: InfoSubcommand) throws(CommandError)
+        -> Reply
+    {
         guard let stream = try context.keyspace.read(StreamValue.self, db: context.db, key: context[2]) else {
             throw .noSuchKey
         }
@@ -47,24 +57,26 @@ extension StreamCommand {
                 throw StreamArguments.noSuchGroup(context[3], key: context[2])
             }
             let now = context.now
-            return .array(group.consumers.map { consumer in
-                .array([
-                    .bulk("name"), .bulk(consumer.name),
-                    .bulk("pending"), .count(consumer.pending.count),
-                    .bulk("idle"), .integer(Swift.max(0, now - consumer.seenTime)),
-                ])
-            })
+            return .array(
+                group.consumers.map { consumer in
+                    .array([
+                        .bulk("name"), .bulk(consumer.name),
+                        .bulk("pending"), .count(consumer.pending.count),
+                        .bulk("idle"), .integer(Swift.max(0, now - consumer.seenTime)),
+                    ])
+                })
         case .groups:
-            return .array(stream.groups.map { group in
-                .array([
-                    .bulk("name"), .bulk(group.name),
-                    .bulk("consumers"), .count(group.consumers.count),
-                    .bulk("pending"), .count(group.pending.count),
-                    .bulk("last-delivered-id"), group.lastID.reply,
-                    .bulk("entries-read"), group.entriesRead.map { .integer($0) } ?? .null,
-                    .bulk("lag"), stream.lag(of: group).map { .integer($0) } ?? .null,
-                ])
-            })
+            return .array(
+                stream.groups.map { group in
+                    .array([
+                        .bulk("name"), .bulk(group.name),
+                        .bulk("consumers"), .count(group.consumers.count),
+                        .bulk("pending"), .count(group.pending.count),
+                        .bulk("last-delivered-id"), group.lastID.reply,
+                        .bulk("entries-read"), group.entriesRead.map { .integer($0) } ?? .null,
+                        .bulk("lag"), stream.lag(of: group).map { .integer($0) } ?? .null,
+                    ])
+                })
         case .stream:
             return try streamInfo(context, stream)
         }
@@ -79,7 +91,9 @@ extension StreamCommand {
             guard context[3].isKeyword("full") else { throw StreamArguments.subcommandSyntax(context) }
             full = true
             if context.count > 4 {
-                guard context.count == 6, context[4].isKeyword("count") else { throw StreamArguments.subcommandSyntax(context) }
+                guard context.count == 6, context[4].isKeyword("count") else {
+                    throw StreamArguments.subcommandSyntax(context)
+                }
                 let value = try context.integer(5)
                 count = value < 0 ? 10 : Int(value)
             }
@@ -111,9 +125,12 @@ extension StreamCommand {
                 ])
             }
             let consumers = group.consumers.map { consumer -> Reply in
-                let owned = consumer.pending.elements(from: .zero, through: .max, limit: limit).compactMap { id -> Reply? in
+                let owned = consumer.pending.elements(from: .zero, through: .max, limit: limit).compactMap {
+                    id -> Reply? in
                     guard let entry = group.pending[id] else { return nil }
-                    return .array([id.reply, .integer(entry.deliveryTime), .integer(Int64(bitPattern: entry.deliveryCount))])
+                    return .array([
+                        id.reply, .integer(entry.deliveryTime), .integer(Int64(bitPattern: entry.deliveryCount)),
+                    ])
                 }
                 return .array([
                     .bulk("name"), .bulk(consumer.name),

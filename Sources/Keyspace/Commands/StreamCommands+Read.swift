@@ -36,7 +36,8 @@ extension StreamCommand {
                 break
             } else if more >= 2 && option.isKeyword("group") {
                 guard groupRead else {
-                    throw CommandError("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
+                    throw CommandError(
+                        "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")
                 }
                 groupName = context[index + 1]
                 consumerName = context[index + 2]
@@ -44,7 +45,8 @@ extension StreamCommand {
                 index += 2
             } else if option.isKeyword("noack") {
                 guard groupRead else {
-                    throw CommandError("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
+                    throw CommandError(
+                        "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")
                 }
                 noAcknowledge = true
             } else {
@@ -113,7 +115,9 @@ extension StreamCommand {
     }
 
     /// XREAD of one stream: its entries after `after`, nil when there is none.
-    private static func readPlain(_ context: CommandContext, key: Bytes, after: StreamID, limit: Int?) throws(CommandError) -> Reply? {
+    private static func readPlain(_ context: CommandContext, key: Bytes, after: StreamID, limit: Int?)
+        throws(CommandError) -> Reply?
+    {
         guard let stream = try context.keyspace.read(StreamValue.self, db: context.db, key: key),
             stream.count > 0, stream.lastLiveID > after, let start = after.successor
         else { return nil }
@@ -128,41 +132,52 @@ extension StreamCommand {
         after: StreamID?, limit: Int?, noAcknowledge: Bool, propagated: inout StreamPropagation
     ) throws(CommandError) -> Reply? {
         // Redis looks the key up again (a second keyspace hit).
-        guard let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(groupName) else {
+        guard
+            let groupIndex = try context.keyspace.read(StreamValue.self, db: context.db, key: key)?.groupIndex(
+                groupName)
+        else {
             return nil
         }
         let now = context.now
         var changes = 0
-        let reply = try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
-            stream throws(CommandError) -> Reply? in
-            // Only the ID: a copy of the group would make the changes below copy its lists.
-            let groupLastID = stream.groups[groupIndex].lastID
-            if after == nil && !(stream.count > 0 && stream.lastLiveID > groupLastID) { return nil }
-            let (consumer, created) = stream.modifyGroup(at: groupIndex) { $0.lookupOrCreateConsumer(consumerName, now: now) }
-            if created {
+        let reply =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: key) {
+                stream throws(CommandError) -> Reply? in
+                // Only the ID: a copy of the group would make the changes below copy its lists.
+                let groupLastID = stream.groups[groupIndex].lastID
+                if after == nil && !(stream.count > 0 && stream.lastLiveID > groupLastID) { return nil }
+                let (consumer, created) = stream.modifyGroup(at: groupIndex) {
+                    $0.lookupOrCreateConsumer(consumerName, now: now)
+                }
+                if created {
+                    changes += 1
+                    if noAcknowledge { propagated.append(["XGROUP", "CREATECONSUMER", key, groupName, consumerName]) }
+                }
                 changes += 1
-                if noAcknowledge { propagated.append(["XGROUP", "CREATECONSUMER", key, groupName, consumerName]) }
-            }
-            changes += 1
-            if let after {
-                let history = stream.deliverHistory(group: groupIndex, consumer: consumer, from: after.successor ?? .zero, limit: limit, now: now)
-                return .array(history.map { item in item.entry?.reply ?? .array([item.id.reply, .nullArray]) })
-            }
-            let (deliveries, moved) = stream.deliverNew(
-                group: groupIndex, consumer: consumer, after: groupLastID, limit: limit, noAcknowledge: noAcknowledge, now: now)
-            for delivery in deliveries {
-                guard let pending = delivery.pending else { continue }
-                propagated.append(claimPropagation(key: key, group: groupName, id: pending.id.bytes, pending: pending, lastID: delivery.groupLastID))
-            }
-            if noAcknowledge && moved {
-                let final = stream.groups[groupIndex]
-                propagated.append([
-                    "XGROUP", "SETID", key, groupName, final.lastID.bytes, "ENTRIESREAD",
-                    StreamArguments.decimal(final.entriesRead ?? -1),
-                ])
-            }
-            return .array(deliveries.map(\.entry.reply))
-        } ?? nil
+                if let after {
+                    let history = stream.deliverHistory(
+                        group: groupIndex, consumer: consumer, from: after.successor ?? .zero, limit: limit, now: now)
+                    return .array(history.map { item in item.entry?.reply ?? .array([item.id.reply, .nullArray]) })
+                }
+                let (deliveries, moved) = stream.deliverNew(
+                    group: groupIndex, consumer: consumer, after: groupLastID, limit: limit,
+                    noAcknowledge: noAcknowledge, now: now)
+                for delivery in deliveries {
+                    guard let pending = delivery.pending else { continue }
+                    propagated.append(
+                        claimPropagation(
+                            key: key, group: groupName, id: pending.id.bytes, pending: pending,
+                            lastID: delivery.groupLastID))
+                }
+                if noAcknowledge && moved {
+                    let final = stream.groups[groupIndex]
+                    propagated.append([
+                        "XGROUP", "SETID", key, groupName, final.lastID.bytes, "ENTRIESREAD",
+                        StreamArguments.decimal(final.entriesRead ?? -1),
+                    ])
+                }
+                return .array(deliveries.map(\.entry.reply))
+            } ?? nil
         // Reading changes the group but is no write to the key: WATCH is not touched, as in Redis.
         context.keyspace.dirty += changes
         return reply
@@ -170,7 +185,9 @@ extension StreamCommand {
 
     /// `XCLAIM key group consumer 0 id TIME ms RETRYCOUNT n FORCE JUSTID LASTID id`: how Redis propagates a
     /// change to a pending entry so that replaying it is idempotent (`streamPropagateXCLAIM`).
-    static func claimPropagation(key: Bytes, group: Bytes, id: Bytes, pending: StreamPendingEntry, lastID: StreamID) -> [Bytes] {
+    static func claimPropagation(key: Bytes, group: Bytes, id: Bytes, pending: StreamPendingEntry, lastID: StreamID)
+        -> [Bytes]
+    {
         [
             "XCLAIM", key, group, pending.consumer, "0", id, "TIME", StreamArguments.decimal(pending.deliveryTime),
             "RETRYCOUNT", Bytes(String(pending.deliveryCount)), "FORCE", "JUSTID", "LASTID", lastID.bytes,

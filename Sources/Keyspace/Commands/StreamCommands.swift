@@ -5,45 +5,46 @@
 // itself does inside MULTI. Parking a client until an XADD needs the server's event loop.
 
 extension CommandTable {
-    static let streamCommands: [CommandSpec] = [
-        CommandSpec("xadd", arity: -5, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.add(&context)
-        },
-        CommandSpec("xlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            .count(try context.keyspace.read(StreamValue.self, db: context.db, key: context[1])?.count ?? 0)
-        },
-        CommandSpec("xrange", arity: -4, flags: [.readonly], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.range(&context, reverse: false)
-        },
-        CommandSpec("xrevrange", arity: -4, flags: [.readonly], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.range(&context, reverse: true)
-        },
-        CommandSpec("xdel", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.delete(&context)
-        },
-        CommandSpec("xtrim", arity: -4, flags: [.write], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.trim(&context)
-        },
-        CommandSpec("xsetid", arity: -3, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.setID(&context)
-        },
-        // Keys follow the STREAMS keyword: Redis's table says 0 0 0 (movable keys).
-        CommandSpec("xread", arity: -4, flags: [.readonly], group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.read(&context, groupRead: false)
-        },
-        CommandSpec("xreadgroup", arity: -7, flags: [.write], group: "stream") {
-            context throws(CommandError) in
-            try StreamCommand.read(&context, groupRead: true)
-        },
-    ] + streamGroupCommands + streamInfoCommands
+    static let streamCommands: [CommandSpec] =
+        [
+            CommandSpec("xadd", arity: -5, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.add(&context)
+            },
+            CommandSpec("xlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                .count(try context.keyspace.read(StreamValue.self, db: context.db, key: context[1])?.count ?? 0)
+            },
+            CommandSpec("xrange", arity: -4, flags: [.readonly], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.range(&context, reverse: false)
+            },
+            CommandSpec("xrevrange", arity: -4, flags: [.readonly], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.range(&context, reverse: true)
+            },
+            CommandSpec("xdel", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.delete(&context)
+            },
+            CommandSpec("xtrim", arity: -4, flags: [.write], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.trim(&context)
+            },
+            CommandSpec("xsetid", arity: -3, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.setID(&context)
+            },
+            // Keys follow the STREAMS keyword: Redis's table says 0 0 0 (movable keys).
+            CommandSpec("xread", arity: -4, flags: [.readonly], group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.read(&context, groupRead: false)
+            },
+            CommandSpec("xreadgroup", arity: -7, flags: [.write], group: "stream") {
+                context throws(CommandError) in
+                try StreamCommand.read(&context, groupRead: true)
+            },
+        ] + streamGroupCommands + streamInfoCommands
 }
 
 /// The stream commands' implementations.
@@ -64,21 +65,24 @@ enum StreamCommand {
         let key = context[1]
         let argv = context.argv
         let propagating = context.keyspace.propagationEnabled
-        guard let (id, rewritten) = try context.keyspace.update(
-            StreamValue.self, db: context.db, key: key, create: !arguments.noMakeStream,
-            { stream throws(CommandError) -> (StreamID, [Bytes]?) in
-                let id = try nextID(of: stream, given: arguments.id, now: now)
-                var total = 0
-                for item in fields { total += item.count }
-                guard total <= StreamValue.maxEntryBytes else { throw tooLarge }
-                stream.append(id: id, fields: fields)
-                var rewritten: [Bytes]? = nil
-                if let strategy = arguments.strategy {
-                    stream.trim(strategy, approximate: arguments.approximate, limit: arguments.limit)
-                    if arguments.approximate && propagating { rewritten = arguments.rewritten(argv, stream: stream) }
-                }
-                return (id, rewritten)
-            })
+        guard
+            let (id, rewritten) = try context.keyspace.update(
+                StreamValue.self, db: context.db, key: key, create: !arguments.noMakeStream,
+                { stream throws(CommandError) -> (StreamID, [Bytes]?) in
+                    let id = try nextID(of: stream, given: arguments.id, now: now)
+                    var total = 0
+                    for item in fields { total += item.count }
+                    guard total <= StreamValue.maxEntryBytes else { throw tooLarge }
+                    stream.append(id: id, fields: fields)
+                    var rewritten: [Bytes]? = nil
+                    if let strategy = arguments.strategy {
+                        stream.trim(strategy, approximate: arguments.approximate, limit: arguments.limit)
+                        if arguments.approximate && propagating {
+                            rewritten = arguments.rewritten(argv, stream: stream)
+                        }
+                    }
+                    return (id, rewritten)
+                })
         else { return .null }
         context.keyspace.modified(db: context.db, key: key)
         // Propagated with the ID that was generated, and an approximate trim made exact.
@@ -93,7 +97,9 @@ enum StreamCommand {
 
     /// The ID of the entry XADD adds (Redis `streamAppendItem`'s checks): the given one, `ms-*` completed, or
     /// one from the clock that never goes back.
-    private static func nextID(of stream: StreamValue, given: StreamID.Parsed?, now: Int64) throws(CommandError) -> StreamID {
+    private static func nextID(of stream: StreamValue, given: StreamID.Parsed?, now: Int64) throws(CommandError)
+        -> StreamID
+    {
         let last = stream.lastID
         if last == .max {
             throw CommandError("ERR The stream has exhausted the last possible ID, unable to add more items")
@@ -110,13 +116,16 @@ enum StreamCommand {
             }
         } else {
             let milliseconds = UInt64(Swift.max(0, now))
-            id = milliseconds > last.milliseconds ? StreamID(milliseconds: milliseconds, sequence: 0) : (last.successor ?? .zero)
+            id =
+                milliseconds > last.milliseconds
+                ? StreamID(milliseconds: milliseconds, sequence: 0) : (last.successor ?? .zero)
         }
         guard id > last else { throw smallerID }
         return id
     }
 
-    private static let smallerID = CommandError("ERR The ID specified in XADD is equal or smaller than the target stream top item")
+    private static let smallerID = CommandError(
+        "ERR The ID specified in XADD is equal or smaller than the target stream top item")
     private static let tooLarge = CommandError("ERR Elements are too large to be stored")
 
     // MARK: - XRANGE, XREVRANGE
@@ -144,14 +153,15 @@ enum StreamCommand {
     /// `XDEL key id [id …]`: the number of entries deleted.
     static func delete(_ context: inout CommandContext) throws(CommandError) -> Reply {
         let argv = context.argv
-        let deleted = try context.keyspace.update(StreamValue.self, db: context.db, key: context[1]) {
-            stream throws(CommandError) -> Int in
-            // Every ID is checked before anything is deleted.
-            var ids: [StreamID] = []
-            ids.reserveCapacity(argv.count - 2)
-            for argument in argv[2...] { ids.append(try StreamArguments.id(argument, strict: true)) }
-            return stream.delete(ids)
-        } ?? 0
+        let deleted =
+            try context.keyspace.update(StreamValue.self, db: context.db, key: context[1]) {
+                stream throws(CommandError) -> Int in
+                // Every ID is checked before anything is deleted.
+                var ids: [StreamID] = []
+                ids.reserveCapacity(argv.count - 2)
+                for argument in argv[2...] { ids.append(try StreamArguments.id(argument, strict: true)) }
+                return stream.delete(ids)
+            } ?? 0
         if deleted > 0 { context.keyspace.modified(db: context.db, key: context[1], changes: deleted) }
         return .count(deleted)
     }
@@ -187,7 +197,8 @@ enum StreamCommand {
             } else if more && context[index].isKeyword("maxdeletedid") {
                 maxDeleted = try StreamArguments.id(context[index + 1], strict: true)
                 guard id >= maxDeleted else {
-                    throw CommandError("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
+                    throw CommandError(
+                        "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")
                 }
             } else {
                 throw .syntax
@@ -202,7 +213,8 @@ enum StreamCommand {
                     throw CommandError("ERR The ID specified in XSETID is smaller than the target stream top item")
                 }
                 if let entriesAdded, UInt64(stream.count) > entriesAdded {
-                    throw CommandError("ERR The entries_added specified in XSETID is smaller than the target stream length")
+                    throw CommandError(
+                        "ERR The entries_added specified in XSETID is smaller than the target stream length")
                 }
             }
             stream.setLastID(id, entriesAdded: entriesAdded, maxDeletedID: maxDeleted.isZero ? nil : maxDeleted)

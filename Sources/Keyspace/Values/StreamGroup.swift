@@ -124,15 +124,19 @@ public struct StreamGroup: Sendable {
             if found { consumers[oldIndex].pending.remove(id) }
         }
         let updated: StreamPendingEntry
-        if let entry = pending.modify(id, { entry -> StreamPendingEntry in
-            entry.consumer = owner
-            entry.deliveryTime = deliveryTime
-            entry.deliveryCount = newCount(entry.deliveryCount)
-            return entry
-        }) {
+        if let entry = pending.modify(
+            id,
+            { entry -> StreamPendingEntry in
+                entry.consumer = owner
+                entry.deliveryTime = deliveryTime
+                entry.deliveryCount = newCount(entry.deliveryCount)
+                return entry
+            })
+        {
             updated = entry
         } else {
-            updated = StreamPendingEntry(id: id, consumer: owner, deliveryTime: deliveryTime, deliveryCount: newCount(nil))
+            updated = StreamPendingEntry(
+                id: id, consumer: owner, deliveryTime: deliveryTime, deliveryCount: newCount(nil))
             pending.insert(updated)
         }
         consumers[index].pending.insert(id)

@@ -46,7 +46,8 @@ final class StreamNode: @unchecked Sendable {
     private static let offsetMask: UInt32 = (1 << 30) - 1
 
     /// A node holding one entry, whose fields become the master fields.
-    init<Fields: RandomAccessCollection>(id: StreamID, fields: Fields) where Fields.Element == Bytes, Fields.Index == Int {
+    init<Fields: RandomAccessCollection>(id: StreamID, fields: Fields)
+    where Fields.Element == Bytes, Fields.Index == Int {
         masterID = id
         var names: [Bytes] = []
         names.reserveCapacity(fields.count / 2)
@@ -110,7 +111,8 @@ final class StreamNode: @unchecked Sendable {
     // MARK: - Adding and deleting
 
     /// Appends an entry to a node that already has one (`id` above all of them).
-    func append<Fields: RandomAccessCollection>(id: StreamID, fields: Fields) where Fields.Element == Bytes, Fields.Index == Int {
+    func append<Fields: RandomAccessCollection>(id: StreamID, fields: Fields)
+    where Fields.Element == Bytes, Fields.Index == Int {
         listpackBytes += ListpackSize.integer(Int64(liveCount + 1)) - ListpackSize.integer(Int64(liveCount))
         liveCount += 1
         appendEntry(id: id, fields: fields)
@@ -129,7 +131,8 @@ final class StreamNode: @unchecked Sendable {
         wideIDs!.append(id)
     }
 
-    private func appendEntry<Fields: RandomAccessCollection>(id: StreamID, fields: Fields) where Fields.Element == Bytes, Fields.Index == Int {
+    private func appendEntry<Fields: RandomAccessCollection>(id: StreamID, fields: Fields)
+    where Fields.Element == Bytes, Fields.Index == Int {
         let pairs = fields.count / 2
         var same = pairs == masterFields.count
         if same {

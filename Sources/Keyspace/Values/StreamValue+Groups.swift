@@ -44,7 +44,9 @@ extension StreamValue {
 
     /// Changes group `index` in place (its storage is copied first when a snapshot shares it).
     @discardableResult
-    public mutating func modifyGroup<R, E: Error>(at index: Int, _ body: (inout StreamGroup) throws(E) -> R) throws(E) -> R {
+    public mutating func modifyGroup<R, E: Error>(at index: Int, _ body: (inout StreamGroup) throws(E) -> R) throws(E)
+        -> R
+    {
         try body(&mutableStorage.groups[index])
     }
 
@@ -116,7 +118,9 @@ extension StreamValue {
         guard let start = after.successor else { return ([], false) }
         let entries = self.entries(from: start, through: .max, limit: limit)
         // What the read counter needs, computed on the stream as it is (delivering does not change entries).
-        let counters = entries.map { (tombstonesAhead: rangeHasTombstones(from: $0.id), estimate: estimatedEntriesRead(upTo: $0.id)) }
+        let counters = entries.map {
+            (tombstonesAhead: rangeHasTombstones(from: $0.id), estimate: estimatedEntriesRead(upTo: $0.id))
+        }
         let added = readStorage.entriesAdded
         var deliveries: [Delivery] = []
         deliveries.reserveCapacity(entries.count)
@@ -149,7 +153,8 @@ extension StreamValue {
     public mutating func deliverHistory(
         group: Int, consumer: Int, from start: StreamID, limit: Int?, now: Int64
     ) -> [(id: StreamID, entry: StreamEntry?)] {
-        let ids = readStorage.groups[group].consumers[consumer].pending.elements(from: start, through: .max, limit: limit)
+        let ids = readStorage.groups[group].consumers[consumer].pending.elements(
+            from: start, through: .max, limit: limit)
         let found = ids.map { (id: $0, entry: entry($0)) }
         modifyGroup(at: group) { group in
             for item in found where item.entry != nil {

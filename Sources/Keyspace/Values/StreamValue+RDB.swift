@@ -43,7 +43,8 @@ extension StreamValue {
             for rdbConsumer in rdbGroup.consumers {
                 let name = Bytes(rdbConsumer.name)
                 var consumer = StreamConsumer(
-                    name: name, seenTime: rdbConsumer.seenTimeMilliseconds, activeTime: rdbConsumer.activeTimeMilliseconds)
+                    name: name, seenTime: rdbConsumer.seenTimeMilliseconds,
+                    activeTime: rdbConsumer.activeTimeMilliseconds)
                 for rdbID in rdbConsumer.pending {
                     let id = StreamID(rdbID)
                     guard let pending = times.removeValue(forKey: id) else { continue }
@@ -87,7 +88,9 @@ extension StreamValue {
                 name: group.name.byteBuffer, lastID: group.lastID.rdbStreamID,
                 entriesRead: group.entriesRead.map { UInt64(bitPattern: $0) } ?? UInt64.max,
                 pending: group.pending.map {
-                    RDBPendingEntry(id: $0.id.rdbStreamID, deliveryTimeMilliseconds: $0.deliveryTime, deliveryCount: $0.deliveryCount)
+                    RDBPendingEntry(
+                        id: $0.id.rdbStreamID, deliveryTimeMilliseconds: $0.deliveryTime,
+                        deliveryCount: $0.deliveryCount)
                 },
                 consumers: group.consumers.map { consumer in
                     RDBStreamConsumer(

@@ -69,7 +69,9 @@ public struct StreamValue: Sendable {
     /// Entries with IDs in `lower...upper`, in ascending order (descending when `reverse`), at most `limit`
     /// (nil: all).
     /// - Complexity: O(log n + entries returned + deleted entries skipped)
-    public func entries(from lower: StreamID, through upper: StreamID, limit: Int? = nil, reverse: Bool = false) -> [StreamEntry] {
+    public func entries(from lower: StreamID, through upper: StreamID, limit: Int? = nil, reverse: Bool = false)
+        -> [StreamEntry]
+    {
         var result: [StreamEntry] = []
         guard lower <= upper else { return result }
         if let limit { result.reserveCapacity(Swift.min(limit, 1024)) }
@@ -232,8 +234,12 @@ public struct StreamValue: Sendable {
         let keys = storage.nodes.map { node -> [UInt8] in
             var key: [UInt8] = []
             key.reserveCapacity(16)
-            for shift in stride(from: 56, through: 0, by: -8) { key.append(UInt8(truncatingIfNeeded: node.masterID.milliseconds >> UInt64(shift))) }
-            for shift in stride(from: 56, through: 0, by: -8) { key.append(UInt8(truncatingIfNeeded: node.masterID.sequence >> UInt64(shift))) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                key.append(UInt8(truncatingIfNeeded: node.masterID.milliseconds >> UInt64(shift)))
+            }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                key.append(UInt8(truncatingIfNeeded: node.masterID.sequence >> UInt64(shift)))
+            }
             return key
         }
         guard !keys.isEmpty else { return 1 }  // the empty root
