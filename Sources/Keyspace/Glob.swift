@@ -127,6 +127,8 @@ public struct ScanOptions: Sendable {
     /// nothing after them, no leading space, no overflow. Cursors past `Int.max` mean "past the end".
     static func parseCursor(_ text: Bytes) throws(CommandError) -> Int {
         let invalid = CommandError("ERR invalid cursor")
+        // strtoul("") converts nothing and stops at the terminator: Redis takes an empty cursor as 0.
+        if text.isEmpty { return 0 }
         var digits = text.array[...]
         var negative = false
         if let sign = digits.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
