@@ -155,6 +155,9 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     // MARK: - Output
 
     private func flush(context: ChannelHandlerContext) {
+        // Redis writes the AOF before replies leave (and with appendfsync always, fsyncs it): an acknowledged
+        // write is in the file.
+        server.flushAppendOnlyLogBeforeReplies()
         if output.readableBytes > 0 {
             server.stats.netOutputBytes += output.readableBytes
             let chunk = output
