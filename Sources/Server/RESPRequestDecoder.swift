@@ -54,7 +54,7 @@ struct RESPRequestDecoder {
     mutating func next(_ buffer: inout ByteBuffer, authenticated: Bool = true) throws(ProtocolError) -> [Bytes]? {
         while true {
             if remaining == 0 {
-                guard let first = buffer.readableBytesView.first else { return nil }
+                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
                 if first == UInt8(ascii: "*") {
                     guard let count = try readCountLine(&buffer, bulk: false) else { return nil }
                     guard count <= Int64(Int32.max), count <= maxArgumentCount else {
@@ -73,7 +73,7 @@ struct RESPRequestDecoder {
             }
             while remaining > 0 {
                 if pendingBulk < 0 {
-                    guard let first = buffer.readableBytesView.first else { return nil }
+                    guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
                     guard first == UInt8(ascii: "$") else {
                         throw ProtocolError(reason: "expected '$', got '\(Character(Unicode.Scalar(first)))'")
                     }
@@ -151,11 +151,14 @@ struct RESPRequestDecoder {
 
     /// One inline request: the line up to LF (a CR before it dropped), split like sdssplitargs.
     private func readInline(_ buffer: inout ByteBuffer) throws(ProtocolError) -> [Bytes]? {
-        guard let newline = buffer.readableBytesView.firstIndex(of: 10) else {
+        let newline: Int? = buffer.withUnsafeReadableBytes { raw in
+            guard let base = raw.baseAddress, let found = memchr(base, 10, raw.count) else { return nil }
+            return UnsafeRawPointer(found) - base
+        }
+        guard let length = newline else {
             if buffer.readableBytes > maxInlineBytes { throw ProtocolError(reason: "too big inline request") }
             return nil
         }
-        let length = newline - buffer.readerIndex
         var line = buffer.readSlice(length: length + 1)!
         line.moveWriterIndex(to: line.writerIndex - 1)
         if line.readableBytesView.last == 13 { line.moveWriterIndex(to: line.writerIndex - 1) }

@@ -30,6 +30,8 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     /// pending output.
     private var closing = false
     private var registered = false
+    /// The statistics slots of the commands run in the current read batch (reused, for commandstats timing).
+    private var batchCommands: [Int] = []
 
     init(server: ServerCore) {
         self.server = server
@@ -114,6 +116,16 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
+        // commandstats time: one clock read per batch, shared among its commands (a clock read per command cost
+        // as much as a whole PING).
+        let started = RESPServerHandler.monotonicMicroseconds()
+        defer {
+            if !batchCommands.isEmpty {
+                let share = (RESPServerHandler.monotonicMicroseconds() - started) / batchCommands.count
+                for index in batchCommands { server.stats.microseconds[index] &+= share }
+                batchCommands.removeAll(keepingCapacity: true)
+            }
+        }
         while !closing {
             let argv: [Bytes]
             do {
@@ -136,11 +148,10 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     private func execute(_ argv: [Bytes]) {
         let index = server.lookup(argv[0])
         let spec = index.map { server.spec(at: $0) }
-        let started = RESPServerHandler.monotonicMicroseconds()
         let reply = server.keyspace.execute(argv, spec: spec, session: session)
         if let index {
             server.stats.calls[index] &+= 1
-            server.stats.microseconds[index] &+= RESPServerHandler.monotonicMicroseconds() &- started
+            batchCommands.append(index)
         }
         if case .error(let message) = reply { server.recordError(message, command: index) }
         output.writeReply(reply)
