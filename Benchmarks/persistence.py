@@ -33,7 +33,7 @@ def start(binary, port, directory, *args):
     started = time.time()
     process = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", directory,
                                 "--save", "", "--logfile", log, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    client = redis.Redis(port=port, socket_timeout=600)
+    client = redis.Redis(port=port, socket_timeout=600, protocol=2)
     while True:
         try:
             if client.ping():
@@ -44,7 +44,7 @@ def start(binary, port, directory, *args):
             time.sleep(0.02)
     ready = time.time() - started
     loaded = None
-    for line in open(log):
+    for line in (open(log) if os.path.exists(log) else []):
         m = re.search(r"DB loaded from (?:disk|append only file): ([0-9.]+) seconds", line)
         if m:
             loaded = float(m.group(1))
@@ -77,7 +77,7 @@ def bgsave_round(client, writers=True):
     stop_flag = threading.Event()
 
     def writer():
-        c = redis.Redis(port=client.connection_pool.connection_kwargs["port"])
+        c = redis.Redis(port=client.connection_pool.connection_kwargs["port"], protocol=2)
         i = 0
         while not stop_flag.is_set():
             t = time.perf_counter()
@@ -109,9 +109,9 @@ def bgsave_round(client, writers=True):
     }
 
 
-def measure(name, binary, port, rdb, aofdir):
+def measure(name, binary, port, rdb, aofdir, label):
     row = {"server": name}
-    d = os.path.join(WORK, f"{name}-rdb")
+    d = os.path.join(WORK, f"{name}-{label}-rdb")
     os.makedirs(d)
     shutil.copy(rdb, os.path.join(d, "dump.rdb"))
     process, client, ready, loaded = start(binary, port, d)
@@ -129,7 +129,7 @@ def measure(name, binary, port, rdb, aofdir):
                 "writes": busy["writes"], "extra_mib": busy["extra_mib"], "bgsave_busy": busy["wall"],
                 "status": busy["status"]})
     stop(process, client)
-    d = os.path.join(WORK, f"{name}-aof")
+    d = os.path.join(WORK, f"{name}-{label}-aof")
     os.makedirs(d)
     shutil.copytree(aofdir, os.path.join(d, "appendonlydir"))
     process, client, ready, loaded = start(binary, port, d, "--appendonly", "yes", "--aof-use-rdb-preamble", "no")
@@ -171,11 +171,12 @@ def main():
     print(f"RDB {RDB}: {os.path.getsize(RDB)} bytes; AOF (no preamble, Redis 7.0 rewrite) {aofsize} bytes; "
           f"big RDB {os.path.getsize(big)} bytes")
     rows = []
-    for rdb, label in [(RDB, "mixed"), (big, "mixed+2M")]:
+    for rdb, label in [(RDB, "mixed"), (big, f"mixed+{os.environ.get('BIG_KEYS', '2000000')}")]:
         for name, binary, port in [("ours", OURS, 7952), ("redis-7.0", REDIS, 7953)]:
-            row = measure(name, binary, port, rdb, aofdir)
+            row = measure(name, binary, port, rdb, aofdir, label)
             row["dataset"] = label
             rows.append(row)
+            print(row, flush=True)
     print()
     print("| dataset | server | keys | RSS MiB | load RDB s | load AOF s | SAVE s | BGSAVE s (idle) | pause µs (idle) | pause µs (writing) | BGSAVE s (writing) | writes during | p99 ms | max ms | extra MiB |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
