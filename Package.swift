@@ -128,6 +128,8 @@ let package = Package(
             name: "Convert",
             dependencies: [
                 "Formats",
+                "Keyspace",
+                .product(name: "HashTreeCollections", package: "swift-collections"),
                 "ToolSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),

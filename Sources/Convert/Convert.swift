@@ -134,6 +134,10 @@ struct Convert: ParsableCommand {
     // MARK: - Conversion
 
     private func convert(filter: KeyFilter) throws(FormatError) {
+        if AOFInput.looks(self.input) {
+            try convertAOF(filter: filter)
+            return
+        }
         let input = try InputSource.open(self.input)
         defer { input.close() }
         let knownSize = input.knownSize
@@ -154,6 +158,38 @@ struct Convert: ParsableCommand {
             try Convert.run(writer, kind, source, filter, &progress)
         case .memoryCSV:
             try Convert.run(MemoryCSVWriter(sink: sink, top: top), kind, source, filter, &progress)
+        }
+    }
+
+    /// AOF input (single file, preamble, manifest, appendonlydir): replayed, then converted like an RDB's keys.
+    private func convertAOF(filter: KeyFilter) throws(FormatError) {
+        let keyspace = try AOFInput.replay(input)
+        var entries = KeyspaceEntrySource(keyspace)
+        let sink = try OutputSink(path: output == "-" ? nil : output)
+        var progress = ProgressBar(totalBytes: nil, enabled: false)
+        defer { progress.finish() }
+        switch to {
+        case .json, .jsonl:
+            try Convert.pumpAll(JSONRecordWriter(sink: sink, lines: to == .jsonl), &entries, filter, &progress)
+        case .resp, .aof:
+            try Convert.pumpAll(RESPWriter(sink: sink, skipUnsupported: skipUnsupported), &entries, filter, &progress)
+        case .rdb:
+            let writer = RDBRecordWriter(sink: sink, version: rdbVersion ?? 10, skipUnsupported: skipUnsupported)
+            try Convert.pumpAll(writer, &entries, filter, &progress)
+        case .memoryCSV:
+            try Convert.pumpAll(MemoryCSVWriter(sink: sink, top: top), &entries, filter, &progress)
+        }
+    }
+
+    private static func pumpAll<Writer: RecordWriter>(
+        _ writer: Writer, _ entries: inout KeyspaceEntrySource, _ filter: KeyFilter, _ progress: inout ProgressBar
+    ) throws(FormatError) {
+        var writer = writer
+        do throws(FormatError) {
+            try Convert.pump(&entries, into: &writer, filter: filter, progress: &progress)
+        } catch {
+            writer.abort()
+            throw error
         }
     }
 
