@@ -3,7 +3,8 @@
 // Encodings are chosen as the Redis release of that version chooses them (FORMAT-SPEC §1.9), with Redis's
 // default thresholds: compact (ziplist / listpack / intset) under the entry and value-size limits, plain
 // otherwise; quicklist nodes of about 8 KB; integer strings; LZF for strings over 20 bytes when it saves at
-// least 4 bytes; string or binary scores as the version needs. The CRC64 is computed over everything written.
+// least 4 bytes (strings of 4 KiB or more only when samples of them compress: see LZF.samplesIncompressible);
+// string or binary scores as the version needs. The CRC64 is computed over everything written.
 
 import NIOCore
 
@@ -167,11 +168,12 @@ public struct RDBWriter<Sink: ByteSink> {
 
     mutating func writeRawString(_ bytes: ByteBuffer) throws(FormatError) {
         let length = bytes.readableBytes
-        // LZF cannot win below 21 bytes; keep it only when it saves at least 4 (rdbSaveLzfStringObject).
+        // LZF cannot win below 21 bytes; keep it only when it saves at least 4 (rdbSaveLzfStringObject). From 4 KiB,
+        // samples are tried first: incompressible data is then not read whole for nothing.
         if options.compression, length > 20 {
             compressed.clear()
             let compressedBytes = bytes.withUnsafeReadableBytes { input in
-                LZF.compress(input, appendingTo: &compressed, maximumCount: length - 4)
+                LZF.samplesIncompressible(input) ? 0 : LZF.compress(input, appendingTo: &compressed, maximumCount: length - 4)
             }
             if compressedBytes > 0 {
                 staging.appendInteger(UInt8(0xC3))
