@@ -10,7 +10,9 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
     private var source: Source?
     private var readAhead: ReadAheadReader<Source>?
     private var batch = ReadAheadBatch()
-    private var batchIndex = 0
+    private var position = 0
+    private var elementIndex = 0
+    private var eventIndex = 0
     private(set) var info = RDBFileInfo()
     private(set) var offset: Int64 = 0
     private var ended = false
@@ -19,20 +21,36 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         self.source = source
     }
 
-    /// The next event of an accepted key or of the file; nil after the end. Rethrows the reader's error in turn.
-    private mutating func nextEvent(_ filter: KeyFilter) throws(FormatError) -> RDBEvent? {
-        while batchIndex == batch.events.count {
+    /// Whether the next event is an element (``takeElement()``) or another one (``takeEvent()``); nil at the
+    /// end. Fetches the next batch when this one is used up, and rethrows the reader's error in turn.
+    private mutating func next(_ filter: KeyFilter) throws(FormatError) -> Bool? {
+        while position == batch.isElement.count {
             if let error = batch.error { throw error }
             if let source = source.take() { readAhead = ReadAheadReader(source: source, filter: filter) }
             guard let next = readAhead?.next() else { return nil }
-            batch = next
-            batchIndex = 0
+            batch = consume next
+            position = 0
+            elementIndex = 0
+            eventIndex = 0
             offset = batch.offset
         }
-        // Moved out rather than copied (a payload-free event takes its place): the batch is done with it.
+        let isElement = batch.isElement[position]
+        position += 1
+        return isElement
+    }
+
+    /// Moves the next element out of the batch (a payload-free value takes its place: the batch is done with it).
+    private mutating func takeElement() -> RDBElement {
+        var element = RDBElement.listItem(.integer(0))
+        swap(&element, &batch.elements[elementIndex])
+        elementIndex += 1
+        return element
+    }
+
+    private mutating func takeEvent() -> RDBEvent {
         var event = RDBEvent.endKey
-        swap(&event, &batch.events[batchIndex])
-        batchIndex += 1
+        swap(&event, &batch.events[eventIndex])
+        eventIndex += 1
         return event
     }
 
@@ -42,13 +60,15 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         acceptedBy filter: KeyFilter, into writer: inout Writer, begin: (RDBFileInfo, inout Writer) throws(FormatError) -> Void
     ) throws(FormatError) -> Bool {
         guard !ended else { return false }
-        while let event = try nextEvent(filter) {
-            switch consume event {  // moves the payloads out instead of copying them
+        while let isElement = try next(filter) {
+            if isElement {
+                try writer.writeElement(takeElement())
+                continue
+            }
+            switch takeEvent() {
             case .beginKey(let keyHeader):
                 try begin(info, &writer)
                 try writer.beginKey(keyHeader)
-            case .element(let element):
-                try writer.writeElement(element)
             case .endKey:
                 try writer.endKey()
                 return true
@@ -86,13 +106,15 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         guard !ended else { return nil }
         var header: RDBKeyHeader? = nil
         var builder = RDBValueBuilder()
-        while let event = try nextEvent(filter) {
-            switch consume event {
+        while let isElement = try next(filter) {
+            if isElement {
+                builder.add(takeElement())
+                continue
+            }
+            switch takeEvent() {
             case .beginKey(let keyHeader):
                 header = keyHeader
                 builder = RDBValueBuilder()
-            case .element(let element):
-                builder.add(element)
             case .endKey:
                 guard let header else { continue }
                 return RDBEntry(header: header, value: builder.value(of: header.type.kind))

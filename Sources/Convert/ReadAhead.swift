@@ -13,7 +13,14 @@ import Foundation
 import NIOCore
 
 /// A run of events read ahead, and how the reading ended if it did.
+///
+/// Element events, by far the most, are kept unwrapped in `elements`: taking a payload out of an event copies it,
+/// and that copy is then made here, on the reader thread.
 struct ReadAheadBatch {
+    /// For each event in order: true when it is an element (the next of `elements`), false for the next of
+    /// `events`.
+    var isElement: [Bool] = []
+    var elements: [RDBElement] = []
     var events: [RDBEvent] = []
     /// The reader's offset after the last event (for the progress bar).
     var offset: Int64 = 0
@@ -88,8 +95,8 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
             condition.wait()
         }
         guard queueHead < queue.count else { return nil }
-        let batch = queue[queueHead]
-        queue[queueHead] = ReadAheadBatch()
+        var batch = ReadAheadBatch()
+        swap(&batch, &queue[queueHead])
         queueHead += 1
         if queueHead == queue.count {
             queue.removeAll(keepingCapacity: true)
@@ -113,21 +120,26 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
     func produce() {
         guard var reader = self.reader.take() else { return }
         var batch = ReadAheadBatch()
-        var capacity = 256
-        batch.events.reserveCapacity(capacity)
+        var capacity = (events: 64, elements: 256)
         var batchStart = reader.offset
         var ended = false
         while !ended {
             do throws(FormatError) {
                 if let event = try reader.next() {
-                    if case .beginKey(let header) = event, !filter.accepts(header) {
+                    switch consume event {
+                    case .element(let element):
+                        batch.elements.append(element)
+                        batch.isElement.append(true)
+                    case .beginKey(let header) where !filter.accepts(header):
                         _ = try reader.skipValue()
-                    } else {
-                        if case .end = event {
-                            batch.trailingBytes = try reader.readTrailingBytes()
-                            ended = true
-                        }
-                        batch.events.append(consume event)
+                    case .end(let status):
+                        batch.trailingBytes = try reader.readTrailingBytes()
+                        ended = true
+                        batch.events.append(.end(status))
+                        batch.isElement.append(false)
+                    case let other:
+                        batch.events.append(other)
+                        batch.isElement.append(false)
                     }
                 } else {
                     ended = true
@@ -136,15 +148,20 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
                 batch.error = error
                 ended = true
             }
-            if ended || batch.events.count >= ReadAheadReader<Source>.batchEvents
+            if ended || batch.isElement.count >= ReadAheadReader<Source>.batchEvents
                 || reader.offset - batchStart >= ReadAheadReader<Source>.batchInputBytes
             {
                 batch.offset = reader.offset
                 batchStart = reader.offset
-                capacity = max(capacity, batch.events.count)
-                guard enqueue(batch) else { return }
-                batch = ReadAheadBatch()
-                batch.events.reserveCapacity(capacity)
+                capacity = (max(capacity.events, batch.events.count), max(capacity.elements, batch.elements.count))
+                // Handed over without a reference left here: the caller then moves events out of unique arrays
+                // (a reference held a moment longer made it copy the whole batch).
+                var full = ReadAheadBatch()
+                full.events.reserveCapacity(capacity.events)
+                full.elements.reserveCapacity(capacity.elements)
+                full.isElement.reserveCapacity(capacity.events + capacity.elements)
+                swap(&full, &batch)
+                guard enqueue(full) else { return }
             }
         }
         condition.lock()
@@ -154,14 +171,14 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
     }
 
     /// Queues a batch, waiting while the queue is full; false when the caller has cancelled.
-    private func enqueue(_ batch: ReadAheadBatch) -> Bool {
+    private func enqueue(_ batch: consuming ReadAheadBatch) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         while !cancelled && queue.count - queueHead >= ReadAheadReader<Source>.maximumBatches {
             condition.wait()
         }
         guard !cancelled else { return false }
-        queue.append(batch)
+        queue.append(consume batch)
         condition.broadcast()
         return true
     }
