@@ -1,3 +1,5 @@
+import Formats
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -10,35 +12,7 @@ extension Bytes {
     /// The value of a strict decimal integer (Redis `string2ll`): optional `-`, no `+`, no spaces, no leading
     /// zeros, at most 20 characters, within `Int64`. Nil otherwise.
     public var integerValue: Int64? {
-        let count = storage.count
-        guard count > 0, count <= 20 else { return nil }
-        return storage.withUnsafeBufferPointer { digits -> Int64? in
-            if count == 1 && digits[0] == UInt8(ascii: "0") { return 0 }
-            var index = 0
-            let negative = digits[0] == UInt8(ascii: "-")
-            if negative {
-                index = 1
-                guard count > 1 else { return nil }
-            }
-            // The first digit must be 1-9: "-0", "007" are not integers for Redis.
-            guard digits[index] >= UInt8(ascii: "1"), digits[index] <= UInt8(ascii: "9") else { return nil }
-            var magnitude: UInt64 = 0
-            while index < count {
-                let digit = digits[index] &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
-                if overflow1 || overflow2 { return nil }
-                magnitude = sum
-                index += 1
-            }
-            if negative {
-                guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-                return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-            }
-            guard magnitude <= UInt64(Int64.max) else { return nil }
-            return Int64(magnitude)
-        }
+        storage.withUnsafeBytes { CanonicalInteger.parse(raw: $0) }
     }
 
     /// The value of a floating-point argument (Redis `getDoubleFromObject`: `strtod` over the whole string, no

@@ -96,7 +96,7 @@ public struct ScanOptions: Sendable {
     /// Parses `argv[cursorIndex...]`. `allowType` for SCAN, `allowNoValues` for HSCAN.
     /// - Throws: `ERR invalid cursor`, `ERR value is not an integer or out of range`, `ERR syntax error`.
     public init(_ argv: [Bytes], cursorIndex: Int, allowType: Bool = false, allowNoValues: Bool = false) throws(CommandError) {
-        self.cursor = try ScanOptions.parseCursor(argv[cursorIndex])
+        self.cursor = try CollectionArguments.scanCursor(argv[cursorIndex])
         var index = cursorIndex + 1
         while index < argv.count {
             let option = argv[index]
@@ -121,32 +121,6 @@ public struct ScanOptions: Sendable {
                 throw .syntax
             }
         }
-    }
-
-    /// Redis reads the cursor with `strtoul`: an optional sign (`-1` wraps to the largest cursor), decimal digits,
-    /// nothing after them, no leading space, no overflow. Cursors past `Int.max` mean "past the end".
-    static func parseCursor(_ text: Bytes) throws(CommandError) -> Int {
-        let invalid = CommandError("ERR invalid cursor")
-        // strtoul("") converts nothing and stops at the terminator: Redis takes an empty cursor as 0.
-        if text.isEmpty { return 0 }
-        var digits = text.array[...]
-        var negative = false
-        if let sign = digits.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
-            negative = sign == UInt8(ascii: "-")
-            digits = digits.dropFirst()
-        }
-        guard !digits.isEmpty else { throw invalid }
-        var value: UInt64 = 0
-        for byte in digits {
-            let digit = byte &- UInt8(ascii: "0")
-            guard digit < 10 else { throw invalid }
-            let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
-            guard !overflow1, !overflow2 else { throw invalid }
-            value = sum
-        }
-        if negative { value = 0 &- value }
-        return value > UInt64(Int.max) ? Int.max : Int(value)
     }
 
     /// Whether `element` passes MATCH.

@@ -1,3 +1,4 @@
+import Formats
 import Keyspace
 import NIOCore
 
@@ -104,7 +105,7 @@ struct RESPRequestDecoder {
             let cr = UnsafeRawPointer(found) - base
             // The byte after CR must have arrived (it is skipped unchecked, as Redis skips it).
             guard cr + 1 < raw.count else { return nil }
-            return (RESPRequestDecoder.strictInteger(UnsafeRawBufferPointer(rebasing: raw[1..<cr])), cr + 2)
+            return (CanonicalInteger.parse(raw: UnsafeRawBufferPointer(rebasing: raw[1..<cr])), cr + 2)
         }
         guard let scanned else {
             if buffer.readableBytes > maxInlineBytes {
@@ -117,36 +118,6 @@ struct RESPRequestDecoder {
         }
         buffer.moveReaderIndex(forwardBy: scanned.lineLength)
         return value
-    }
-
-    /// Redis `string2ll`: optional '-', no leading zeros, no '+', within Int64; nil otherwise.
-    static func strictInteger(_ digits: UnsafeRawBufferPointer) -> Int64? {
-        let count = digits.count
-        guard count > 0, count <= 20 else { return nil }
-        if count == 1, digits[0] == UInt8(ascii: "0") { return 0 }
-        var index = 0
-        let negative = digits[0] == UInt8(ascii: "-")
-        if negative {
-            index = 1
-            guard count > 1 else { return nil }
-        }
-        guard digits[index] >= UInt8(ascii: "1"), digits[index] <= UInt8(ascii: "9") else { return nil }
-        var magnitude: UInt64 = 0
-        while index < count {
-            let digit = digits[index] &- UInt8(ascii: "0")
-            guard digit < 10 else { return nil }
-            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(digit))
-            if overflow1 || overflow2 { return nil }
-            magnitude = sum
-            index += 1
-        }
-        if negative {
-            guard magnitude <= UInt64(Int64.max) + 1 else { return nil }
-            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : -Int64(magnitude)
-        }
-        guard magnitude <= UInt64(Int64.max) else { return nil }
-        return Int64(magnitude)
     }
 
     /// One inline request: the line up to LF (a CR before it dropped), split like sdssplitargs.

@@ -8,36 +8,41 @@ import NIOCore
 /// '-', no leading zeros (but "0"), no '+', no spaces, fits Int64, and not "-0".
 package enum CanonicalInteger {
     package static func parse(_ bytes: ByteBuffer, maxLength: Int = 20) -> Int64? {
-        let count = bytes.readableBytes
+        bytes.withUnsafeReadableBytes { parse(raw: $0, maxLength: maxLength) }
+    }
+
+    /// Redis's `string2ll` over raw bytes: optional `-`, no `+`, no spaces, no leading zeros ("-0" neither),
+    /// within `Int64`. The one strict integer parser of the package (RDB encodings, command arguments, the
+    /// server's `*N` / `$N` headers).
+    package static func parse(raw: UnsafeRawBufferPointer, maxLength: Int = 20) -> Int64? {
+        let count = raw.count
         guard count > 0, count <= maxLength else { return nil }
-        return bytes.withUnsafeReadableBytes { raw -> Int64? in
-            var index = 0
-            let negative = raw[0] == UInt8(ascii: "-")
-            if negative {
-                index = 1
-                guard count > 1 else { return nil }
-            }
-            // "0" alone is canonical; a leading zero otherwise is not (nor "-0").
-            if raw[index] == UInt8(ascii: "0") {
-                return count == 1 ? 0 : nil
-            }
-            var value: UInt64 = 0
-            while index < count {
-                let digit = raw[index] &- UInt8(ascii: "0")
-                guard digit < 10 else { return nil }
-                let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
-                let (plus, overflow2) = times.addingReportingOverflow(UInt64(digit))
-                guard !overflow1, !overflow2 else { return nil }
-                value = plus
-                index += 1
-            }
-            if negative {
-                guard value <= UInt64(Int64.max) + 1 else { return nil }
-                return value == UInt64(Int64.max) + 1 ? Int64.min : -Int64(value)
-            }
-            guard value <= UInt64(Int64.max) else { return nil }
-            return Int64(value)
+        var index = 0
+        let negative = raw[0] == UInt8(ascii: "-")
+        if negative {
+            index = 1
+            guard count > 1 else { return nil }
         }
+        // "0" alone is canonical; a leading zero otherwise is not (nor "-0").
+        if raw[index] == UInt8(ascii: "0") {
+            return count == 1 ? 0 : nil
+        }
+        var value: UInt64 = 0
+        while index < count {
+            let digit = raw[index] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
+            let (plus, overflow2) = times.addingReportingOverflow(UInt64(digit))
+            guard !overflow1, !overflow2 else { return nil }
+            value = plus
+            index += 1
+        }
+        if negative {
+            guard value <= UInt64(Int64.max) + 1 else { return nil }
+            return value == UInt64(Int64.max) + 1 ? Int64.min : -Int64(value)
+        }
+        guard value <= UInt64(Int64.max) else { return nil }
+        return Int64(value)
     }
 
     /// The integer a string holds for compact encodings, or nil to store it as a string.
