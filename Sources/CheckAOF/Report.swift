@@ -1,44 +1,6 @@
 import Formats
 import NIOCore
-
-/// A JSON value of the report (keys of an object keep their insertion order).
-enum JSONValue {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case string(String)
-
-    var serialized: String {
-        switch self {
-        case .null: "null"
-        case .bool(let value): value ? "true" : "false"
-        case .int(let value): String(value)
-        case .string(let value): JSONValue.quote(value)
-        }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
-
-    static func object(_ members: [(String, JSONValue)]) -> String {
-        "{" + members.map { quote($0.0) + ":" + $0.1.serialized }.joined(separator: ",") + "}"
-    }
-}
+import ToolSupport
 
 /// What was found in one file.
 struct FileReport {
@@ -53,15 +15,13 @@ struct FileReport {
     var error: [String: JSONValue]?
 
     var json: String {
-        var members: [(String, JSONValue)] = [
-            ("name", .string(name)), ("kind", .string(kind)), ("gzip", .bool(gzip)), ("size", .int(size)), ("ok_up_to", .int(okUpTo)),
-            ("ok_up_to_line", .int(line)), ("diff", .int(diff)),
-        ]
-        let errorText = error.map { error in
-            JSONValue.object(error.sorted { $0.key < $1.key }.map { ($0.key, $0.value) })
+        let errorValue = error.map { error in
+            JSONValue.object(JSONObject(error.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }))
         }
-        members.append(("error", .null))
-        return String(JSONValue.object(members).dropLast("null}".count)) + (errorText ?? "null") + "}"
+        return JSONValue.object(JSONObject([
+            ("name", .string(name)), ("kind", .string(kind)), ("gzip", .bool(gzip)), ("size", .int(size)), ("ok_up_to", .int(okUpTo)),
+            ("ok_up_to_line", .int(line)), ("diff", .int(diff)), ("error", errorValue ?? .null),
+        ])).serialized
     }
 }
 
@@ -77,8 +37,8 @@ struct Report {
         let suspiciousList =
             "["
             + suspicious.map { item in
-                JSONValue.object(
-                    ["file", "offset", "line", "command", "reason"].compactMap { key in item[key].map { (key, $0) } })
+                JSONValue.object(JSONObject(
+                    ["file", "offset", "line", "command", "reason"].compactMap { key in item[key].map { (key, $0) } })).serialized
             }.joined(separator: ",") + "]"
         return "{\"valid\":\(valid),\"files\":\(fileList),\"suspicious\":\(suspiciousList),\"error\":"
             + (error.map(JSONValue.quote) ?? "null") + "}"
