@@ -291,8 +291,11 @@ struct SortedSetDifferentialTests {
         for command in commands {
             let key = command[1] == "nokey" || command[0] == "ZMPOP" ? "nokey" : command[0].hasPrefix("H") ? "h" : "z"
             let setup: [[String]] = [["ZADD", "z", "1", "a", "2", "b", "3", "c"], ["HSET", "h", "f", "v", "n", "1"]]
+            // Field order of a small hash is Redis's insertion order, ours the tree's: HGETALL as a multiset.
             try oracle.compare(
-                (setup + [["WATCH", key], command, ["MULTI"], ["PING"], ["EXEC"]]).map { ($0, Comparison.exact) })
+                (setup + [["WATCH", key], command, ["MULTI"], ["PING"], ["EXEC"]]).map {
+                    ($0, $0[0] == "HGETALL" ? Comparison.unordered : Comparison.exact)
+                })
         }
     }
 
