@@ -39,6 +39,7 @@ public final class RedisServer {
         process.standardError = FileHandle.nullDevice
         try process.run()
         self.process = process
+        ServerRegistry.started(process.processIdentifier)
         // Wait for it to answer (loading a dump takes a moment).
         for _ in 0..<200 {
             if let reply = try? command(["PING"]), reply.contains("PONG") { return }
@@ -96,5 +97,27 @@ public final class RedisServer {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+/// Servers started by this test process. Suites keep their oracle in a `static let`, which is never
+/// deinitialised: without this, those servers outlived `swift test`, and a later run on the same port quietly
+/// talked to the stale one. They are killed when the process exits.
+enum ServerRegistry {
+    nonisolated(unsafe) private static var pids: [Int32] = []
+    private static let lock = NSLock()
+
+    static func started(_ pid: Int32) {
+        lock.lock()
+        defer { lock.unlock() }
+        if pids.isEmpty { atexit { ServerRegistry.killAll() } }
+        pids.append(pid)
+    }
+
+    private static func killAll() {
+        lock.lock()
+        defer { lock.unlock() }
+        for pid in pids { kill(pid, SIGKILL) }
+        pids.removeAll()
     }
 }
