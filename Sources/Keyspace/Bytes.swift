@@ -30,6 +30,10 @@ public struct Bytes: Sendable, Hashable, Comparable, RandomAccessCollection, Exp
     @inlinable public var count: Int { storage.count }
     @inlinable public var isEmpty: Bool { storage.isEmpty }
 
+    @inlinable public func withContiguousStorageIfAvailable<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R? {
+        try storage.withUnsafeBufferPointer(body)
+    }
+
     /// The bytes as an array (shares storage, O(1)).
     @inlinable public var array: [UInt8] { storage }
 

@@ -81,6 +81,24 @@ public struct AOFWriter<Sink: ByteSink> {
         _ arguments: Arguments, database: Int, unixTime: Int64? = nil
     ) throws(FormatError) {
         precondition(!arguments.isEmpty, "an AOF command has at least its name")
+        prepare(database: database, unixTime: unixTime)
+        appendCommand(arguments)
+        if buffer.readableBytes >= options.bufferBytes { try flush() }
+    }
+
+    /// ``writeCommand(_:database:unixTime:)`` for arguments that are byte collections (a server's own string
+    /// type, `[UInt8]`): encoded straight into the buffer, with no `ByteBuffer` made per argument.
+    public mutating func writeCommand<Arguments: Collection>(
+        bytes arguments: Arguments, database: Int, unixTime: Int64? = nil
+    ) throws(FormatError) where Arguments.Element: Collection<UInt8> {
+        precondition(!arguments.isEmpty, "an AOF command has at least its name")
+        prepare(database: database, unixTime: unixTime)
+        bytesWritten += Int64(buffer.writeRESPCommand(bytes: arguments))
+        if buffer.readableBytes >= options.bufferBytes { try flush() }
+    }
+
+    /// The `#TS:` annotation and the `SELECT` that go before a command, when due.
+    private mutating func prepare(database: Int, unixTime: Int64?) {
         precondition(database >= 0, "databases are numbered from 0")
         if options.timestampAnnotations {
             let now = unixTime ?? Int64(time(nil))
@@ -93,8 +111,6 @@ public struct AOFWriter<Sink: ByteSink> {
             appendCommand([ByteBuffer(string: "SELECT"), ByteBuffer(string: String(database))])
             selectedDatabase = database
         }
-        appendCommand(arguments)
-        if buffer.readableBytes >= options.bufferBytes { try flush() }
     }
 
     /// ``writeCommand(_:database:unixTime:)`` for arguments given as text (UTF-8).
@@ -165,6 +181,24 @@ extension ByteBuffer {
             writeString(String(argument.readableBytes))
             writeStaticString("\r\n")
             writeImmutableBuffer(argument)
+            writeStaticString("\r\n")
+        }
+        return writerIndex - before
+    }
+
+    /// ``writeRESPCommand(_:)`` for arguments that are byte collections.
+    @discardableResult
+    public mutating func writeRESPCommand<Arguments: Collection>(bytes arguments: Arguments) -> Int
+    where Arguments.Element: Collection<UInt8> {
+        let before = writerIndex
+        writeStaticString("*")
+        writeString(String(arguments.count))
+        writeStaticString("\r\n")
+        for argument in arguments {
+            writeStaticString("$")
+            writeString(String(argument.count))
+            writeStaticString("\r\n")
+            writeBytes(argument)
             writeStaticString("\r\n")
         }
         return writerIndex - before

@@ -88,7 +88,7 @@ extension ServerCore {
             if timestamps { try writer.writeTimestampAnnotation(Int64(Date().timeIntervalSince1970)) }
             for (index, database) in snapshot.enumerated() where !database.isEmpty {
                 try Keyspace.rewriteCommands(of: database) { (argv: [Bytes]) throws(FormatError) in
-                    try writer.writeCommand(argv.map { ByteBuffer(bytes: $0.array) }, database: index)
+                    try writer.writeCommand(bytes: argv, database: index)
                 }
             }
             try writer.finish()

@@ -92,7 +92,7 @@ final class AppendOnlyLog {
     /// Buffers propagated commands (written at the next ``flush()``).
     func append(_ commands: [PropagatedCommand], unixTime: Int64) throws(FormatError) {
         for command in commands {
-            try writer.writeCommand(command.argv.map { ByteBuffer(bytes: $0.array) }, database: command.db, unixTime: unixTime)
+            try writer.writeCommand(bytes: command.argv, database: command.db, unixTime: unixTime)
         }
     }
 

@@ -63,6 +63,23 @@ import Testing
         #expect(try reader.next() == nil)
     }
 
+    @Test func byteCollectionArgumentsEncodeAsBuffersDo() throws {
+        let arguments: [[UInt8]] = [Array("SET".utf8), [0, 13, 10, 0xff, 0x24], [], Array(repeating: 7, count: 300)]
+        var options = AOFWriteOptions()
+        options.timestampAnnotations = true
+        var viaBuffers = AOFWriter(sink: BufferSink(), options: options)
+        var viaBytes = AOFWriter(sink: BufferSink(), options: options)
+        for (database, time) in [(0, Int64(100)), (0, 100), (3, 101)] {
+            try viaBuffers.writeCommand(arguments.map { ByteBuffer(bytes: $0) }, database: database, unixTime: time)
+            try viaBytes.writeCommand(bytes: arguments, database: database, unixTime: time)
+        }
+        try viaBuffers.finish()
+        try viaBytes.finish()
+        #expect(viaBytes.sink.bytes == viaBuffers.sink.bytes)
+        #expect(viaBytes.bytesWritten == viaBuffers.bytesWritten)
+        #expect(viaBytes.bytesWritten == Int64(viaBytes.sink.bytes.count))
+    }
+
     @Test func timestampAnnotationsWhenTheSecondAdvances() throws {
         var options = AOFWriteOptions()
         options.timestampAnnotations = true
