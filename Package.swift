@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Formats", targets: ["Formats"]),
         .executable(name: "redis-check-dump", targets: ["CheckDump"]),
         .executable(name: "redis-convert", targets: ["Convert"]),
+        .library(name: "JSONRecords", targets: ["JSONRecords"]),
         .executable(name: "redis-check-aof", targets: ["CheckAOF"]),
         .library(name: "Keyspace", targets: ["Keyspace"]),
         .executable(name: "redis-server", targets: ["Server"]),
@@ -124,10 +125,21 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: swiftSettings
         ),
+        // The JSON and JSON Lines reader (and the byte-string scheme the writer shares), a library of its own so
+        // that the fuzz package can drive it.
+        .target(
+            name: "JSONRecords",
+            dependencies: [
+                "Formats",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "Convert",
             dependencies: [
                 "Formats",
+                "JSONRecords",
                 "Keyspace",
                 .product(name: "HashTreeCollections", package: "swift-collections"),
                 "ToolSupport",

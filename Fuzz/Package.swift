@@ -33,5 +33,6 @@ let package = Package(
         fuzzTarget("FuzzAOF", ["Formats"]),
         fuzzTarget("FuzzRESP", ["Formats"]),
         fuzzTarget("FuzzRestore", ["Formats", "Keyspace"]),
+        fuzzTarget("FuzzJSON", ["Formats", "JSONRecords"]),
     ]
 )

@@ -12,7 +12,7 @@ ROOT=$PWD
 SECONDS_PER_TARGET=${1:-60}
 shift || true
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(FuzzRDB FuzzAOF FuzzRESP FuzzRestore)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(FuzzRDB FuzzAOF FuzzRESP FuzzRestore FuzzJSON)
 SCRATCH=${FUZZ_SCRATCH:-$ROOT/.build-fuzz}
 # release (optimised, with ASan) runs many times faster; CI uses debug, which builds faster (FUZZ_CONFIG=debug).
 CONFIG=${FUZZ_CONFIG:-release}
@@ -34,6 +34,8 @@ seed() {  # seed <corpus dir> <target>
                 while read -r f; do cp "$f" "$corpus/$(echo "$f" | tr '/' '_')"; done
             printf 'PING\r\nSET a b\r\n' > "$corpus/inline"
             printf '*2\r\n$3\r\nGET\r\n$1\r\na\r\n' > "$corpus/multibulk" ;;
+        FuzzJSON)  # redis-convert's output for some fixtures (every type, metadata), and a hand-written file
+            cp Fuzz/Seeds/FuzzJSON/* "$corpus"/ ;;
     esac
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Formats
+import JSONRecords
 import ToolSupport
 import Foundation
 import NIOCore

@@ -1,4 +1,5 @@
 import Formats
+import JSONRecords
 
 /// Where the keys come from: an RDB file, our JSON document or our JSON Lines.
 protocol EntrySource {
@@ -24,4 +25,13 @@ extension RDBFileInfo {
     }
 
     var isEmpty: Bool { aux.isEmpty && functions.isEmpty && moduleAux.isEmpty }
+}
+
+extension JSONEntrySource: EntrySource {
+    mutating func next(accepting filter: KeyFilter) throws(FormatError) -> RDBEntry? {
+        while let entry = try nextRecord() {
+            if filter.accepts(entry.header) { return entry }
+        }
+        return nil
+    }
 }

@@ -1,4 +1,5 @@
 import Formats
+import JSONRecords
 import NIOCore
 
 /// What kind of input a file is, told from its first bytes (after gzip decompression by ``InputSource``).

@@ -2,12 +2,13 @@
 // one record per line after a {"meta":…} line. Byte strings go through JSONByteString (lossless).
 
 import Formats
+import JSONRecords
 import NIOCore
 
 /// `--to json` and `--to jsonl`.
 struct JSONRecordWriter: RecordWriter {
     /// The version of our schema, written as "version".
-    static let schemaVersion = 1
+    static var schemaVersion: Int { JSONRecordReader.schemaVersion }
 
     private var output: BufferedOutput
     private let lines: Bool

@@ -8,11 +8,11 @@
 import Formats
 import NIOCore
 
-enum JSONByteString {
+package enum JSONByteString {
     // MARK: - Writing
 
     /// Appends `string` as a JSON string or a `{"b64":…}` object.
-    static func write(_ string: RDBString, to out: inout ByteBuffer) {
+    package static func write(_ string: RDBString, to out: inout ByteBuffer) {
         switch string {
         case .integer(let value):
             out.appendInteger(UInt8(ascii: "\""))
@@ -24,7 +24,7 @@ enum JSONByteString {
     }
 
     /// Appends `bytes` as a JSON string or a `{"b64":…}` object.
-    static func write(_ bytes: ByteBuffer, to out: inout ByteBuffer) {
+    package static func write(_ bytes: ByteBuffer, to out: inout ByteBuffer) {
         bytes.withUnsafeReadableBytes { raw in
             if !writeQuotedIfText(raw, to: &out) {
                 out.appendStaticString("{\"b64\":\"")
@@ -35,7 +35,7 @@ enum JSONByteString {
     }
 
     /// Appends the decimal text of `value` (no String in between).
-    static func writeDecimal(_ value: Int64, to out: inout ByteBuffer) {
+    package static func writeDecimal(_ value: Int64, to out: inout ByteBuffer) {
         out.appendUnsafeBytes(maximumCount: 20) { target in
             // Digits are produced last first: count them, then fill from the right.
             var magnitude = value.magnitude
@@ -58,7 +58,7 @@ enum JSONByteString {
     }
 
     /// Appends any text (an AUX field name) as a JSON string, escaping every control character.
-    static func writeText(_ text: String, to out: inout ByteBuffer) {
+    package static func writeText(_ text: String, to out: inout ByteBuffer) {
         let hex = Array("0123456789abcdef".utf8)
         out.appendInteger(UInt8(ascii: "\""))
         for byte in text.utf8 {

@@ -3,7 +3,7 @@ import NIOCore
 
 /// Keys of our JSON document or JSON Lines, read one record at a time (a document's "keys" array is walked
 /// element by element, never held whole).
-struct JSONEntrySource<Source: ByteSource>: EntrySource {
+public struct JSONEntrySource<Source: ByteSource> {
     private enum State {
         case documentStart
         case documentKeys(first: Bool)
@@ -14,23 +14,22 @@ struct JSONEntrySource<Source: ByteSource>: EntrySource {
 
     private var scanner: JSONScanner<Source>
     private var state: State
-    private(set) var info = RDBFileInfo()
+    /// What the input held besides keys (version, AUX fields, functions, module AUX), as far as it has been read.
+    public private(set) var info = RDBFileInfo()
 
-    init(source: Source, lines: Bool) {
-        scanner = JSONScanner(source: source)
+    /// Reads a JSON document, or JSON Lines when `lines`, `chunkSize` bytes at a time.
+    public init(source: Source, lines: Bool, chunkSize: Int = 256 * 1024) {
+        scanner = JSONScanner(source: source, chunkSize: chunkSize)
         state = lines ? .lines : .documentStart
     }
 
-    var offset: Int64 { scanner.offset }
+    /// The offset of the next byte in the input.
+    public var offset: Int64 { scanner.offset }
 
-    mutating func next(accepting filter: KeyFilter) throws(FormatError) -> RDBEntry? {
-        while let entry = try nextRecord() {
-            if filter.accepts(entry.header) { return entry }
-        }
-        return nil
-    }
-
-    private mutating func nextRecord() throws(FormatError) -> RDBEntry? {
+    /// The next key record; nil at the end of the input.
+    ///
+    /// - Throws: `FormatError` naming the offset for malformed JSON or an invalid record.
+    public mutating func nextRecord() throws(FormatError) -> RDBEntry? {
         while true {
             switch state {
             case .done:

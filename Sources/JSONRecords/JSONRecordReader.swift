@@ -5,7 +5,10 @@
 import Formats
 import NIOCore
 
-enum JSONRecordReader {
+package enum JSONRecordReader {
+    /// The version of our schema: written as "version" by redis-convert, the only one read back.
+    package static let schemaVersion = 1
+
     // MARK: - Records
 
     /// Converts one key record; `offset` is where the record starts in the input (for errors).
@@ -69,10 +72,10 @@ enum JSONRecordReader {
             switch name {
             case "version":
                 let version = try context.optionalInteger(value, name, as: Int.self)
-                guard version == nil || version == JSONRecordWriter.schemaVersion else {
+                guard version == nil || version == schemaVersion else {
                     throw FormatError(
                         .unsupportedVersion, offset: offset, phase: .other("read-json"),
-                        "JSON schema version \(version!) (this redis-convert reads \(JSONRecordWriter.schemaVersion))")
+                        "JSON schema version \(version!) (this redis-convert reads \(schemaVersion))")
                 }
             case "rdb_version":
                 if let version = try context.optionalInteger(value, name, as: Int.self) {
@@ -126,6 +129,14 @@ private struct Context {
 
     func string(_ value: JSONValue?, _ name: String) throws(FormatError) -> RDBString {
         .bytes(try bytes(value, name))
+    }
+
+    /// Adds `member` to `seen`; a second occurrence is an error (Redis refuses such a value when it loads the
+    /// RDB file the record would become).
+    func unique(_ member: ByteBuffer, _ seen: inout Set<ByteBuffer>, _ what: String) throws(FormatError) {
+        guard seen.insert(member).inserted else {
+            throw error("duplicate \(what) \"\(FormatError.escape(member))\"")
+        }
     }
 
     func array(_ value: JSONValue?, _ name: String) throws(FormatError) -> [JSONValue] {
@@ -201,29 +212,39 @@ private struct Context {
             return .list(items)
         case .set:
             var members: [RDBString] = []
-            for item in try array(json, "value") { members.append(try string(item, "set member")) }
+            var seen = Set<ByteBuffer>()
+            for item in try array(json, "value") {
+                let member = try bytes(item, "set member")
+                try unique(member, &seen, "set member")
+                members.append(.bytes(member))
+            }
             return .set(members)
         case .zset:
             var members: [RDBScoredMember] = []
+            var seen = Set<ByteBuffer>()
             for item in try array(json, "value") {
                 guard case .array(let pair) = item, pair.count == 2 else {
                     throw error("a zset member must be [member, score]")
                 }
-                members.append(RDBScoredMember(member: try string(pair[0], "zset member"), score: try score(pair[1])))
+                let member = try bytes(pair[0], "zset member")
+                try unique(member, &seen, "zset member")
+                members.append(RDBScoredMember(member: .bytes(member), score: try score(pair[1])))
             }
             return .zset(members)
         case .hash:
             var fields: [RDBHashField] = []
+            var seen = Set<ByteBuffer>()
             for item in try array(json, "value") {
                 guard case .array(let parts) = item, parts.count == 2 || parts.count == 3 else {
                     throw error("a hash field must be [field, value] or [field, value, expire_at_ms]")
                 }
                 let expire =
                     parts.count == 3 ? try optionalInteger(parts[2], "field expire_at_ms", as: Int64.self) : nil
+                let field = try bytes(parts[0], "hash field")
+                try unique(field, &seen, "hash field")
                 fields.append(
                     RDBHashField(
-                        field: try string(parts[0], "hash field"), value: try string(parts[1], "hash value"),
-                        expireAtMilliseconds: expire))
+                        field: .bytes(field), value: try string(parts[1], "hash value"), expireAtMilliseconds: expire))
             }
             return .hash(fields)
         case .stream:
@@ -244,7 +265,12 @@ private struct Context {
                 }
                 fields.append((try string(parts[0], "stream field"), try string(parts[1], "stream value")))
             }
-            stream.entries.append(RDBStreamEntry(id: try streamID(item["id"], "id"), fields: fields))
+            let id = try streamID(item["id"], "id")
+            if let previous = stream.entries.last?.id, id <= previous {
+                throw error("stream entry IDs must ascend (\(id) after \(previous))")
+            }
+            guard !fields.isEmpty else { throw error("stream entry \(id) has no fields") }
+            stream.entries.append(RDBStreamEntry(id: id, fields: fields))
         }
         let lastEntry = stream.entries.last?.id ?? RDBStreamID(milliseconds: 0, sequence: 0)
         stream.metadata = RDBStreamMetadata(
@@ -253,8 +279,11 @@ private struct Context {
             firstID: try optionalStreamID(json["first_id"], "first_id"),
             maxDeletedEntryID: try optionalStreamID(json["max_deleted_id"], "max_deleted_id"),
             entriesAdded: try optionalInteger(json["entries_added"], "entries_added", as: UInt64.self))
+        var names = Set<ByteBuffer>()
         for item in try array(json["groups"] ?? .array([]), "groups") {
-            stream.groups.append(try group(item))
+            let group = try group(item)
+            try unique(group.name, &names, "consumer group")
+            stream.groups.append(group)
         }
         return stream
     }
@@ -268,8 +297,10 @@ private struct Context {
             name: try bytes(json["name"], "group name"), lastID: try streamID(json["last_id"], "group last_id"),
             entriesRead: entriesRead)
         var owners: [(id: RDBStreamID, consumer: ByteBuffer)] = []
+        var pendingIDs = Set<RDBStreamID>()
         for item in try array(json["pending"] ?? .array([]), "pending") {
             let id = try streamID(item["id"], "pending id")
+            guard pendingIDs.insert(id).inserted else { throw error("pending entry \(id) listed twice") }
             group.pending.append(
                 RDBPendingEntry(
                     id: id,
@@ -279,13 +310,22 @@ private struct Context {
                 owners.append((id, try bytes(consumer, "pending consumer")))
             }
         }
+        // What Redis checks when it loads a group: each consumer's pending entries are in the group's list, no
+        // entry has two owners, and every entry has one.
+        var names = Set<ByteBuffer>()
+        var owned = Set<RDBStreamID>()
         for item in try array(json["consumers"] ?? .array([]), "consumers") {
             let name = try bytes(item["name"], "consumer name")
+            try unique(name, &names, "consumer")
             var pending: [RDBStreamID] = []
             if let ids = item["pending"] {
                 for id in try array(ids, "consumer pending") { pending.append(try streamID(id, "consumer pending id")) }
             } else {
                 pending = owners.filter { $0.consumer == name }.map(\.id)
+            }
+            for id in pending {
+                guard pendingIDs.contains(id) else { throw error("consumer pending entry \(id) is not in the group's pending list") }
+                guard owned.insert(id).inserted else { throw error("pending entry \(id) owned by two consumers") }
             }
             group.consumers.append(
                 RDBStreamConsumer(
@@ -295,6 +335,9 @@ private struct Context {
                     activeTimeMilliseconds: try optionalInteger(
                         item["active_time_ms"], "active_time_ms", as: Int64.self),
                     pending: pending))
+        }
+        guard owned.count == pendingIDs.count else {
+            throw error("group \"\(FormatError.escape(group.name))\" has pending entries without a consumer")
         }
         return group
     }

@@ -8,7 +8,7 @@ import Formats
 import NIOCore
 
 /// A parsed JSON value.
-enum JSONValue {
+package enum JSONValue {
     case null
     case bool(Bool)
     case number(String)
@@ -17,25 +17,25 @@ enum JSONValue {
     case object([JSONMember])
 
     /// The first member named `name` of an object; nil for other values.
-    subscript(name: String) -> JSONValue? {
+    package subscript(name: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.name == name }?.value
     }
 
-    var isNull: Bool {
+    package var isNull: Bool {
         if case .null = self { return true }
         return false
     }
 }
 
 /// A member of a JSON object, in document order (duplicate names are kept).
-struct JSONMember {
-    var name: String
-    var value: JSONValue
+package struct JSONMember {
+    package var name: String
+    package var value: JSONValue
 }
 
 /// Reads JSON from a source, tracking the absolute offset for error messages.
-struct JSONScanner<Source: ByteSource> {
+package struct JSONScanner<Source: ByteSource> {
     private var source: Source
     private var window: [UInt8] = []
     private var index = 0
@@ -48,13 +48,13 @@ struct JSONScanner<Source: ByteSource> {
     static var maxDepth: Int { 100 }
     static var maxStringBytes: Int { 512 * 1024 * 1024 }
 
-    init(source: Source, chunkSize: Int = 256 * 1024) {
+    package init(source: Source, chunkSize: Int = 256 * 1024) {
         self.source = source
         self.chunkSize = chunkSize
     }
 
     /// The absolute offset of the next byte.
-    var offset: Int64 { windowOffset + Int64(index) }
+    package var offset: Int64 { windowOffset + Int64(index) }
 
     // MARK: - Bytes
 
@@ -87,7 +87,7 @@ struct JSONScanner<Source: ByteSource> {
     }
 
     /// Skips whitespace and returns the next byte without consuming it; nil at the end of the input.
-    mutating func peekToken() throws(FormatError) -> UInt8? {
+    package mutating func peekToken() throws(FormatError) -> UInt8? {
         while let byte = try peekByte() {
             switch byte {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -121,7 +121,7 @@ struct JSONScanner<Source: ByteSource> {
     // MARK: - Values
 
     /// Parses one whole value.
-    mutating func parseValue() throws(FormatError) -> JSONValue {
+    package mutating func parseValue() throws(FormatError) -> JSONValue {
         try parseValue(depth: 0)
     }
 
