@@ -122,6 +122,7 @@ final class ServerCore: @unchecked Sendable {
     /// - Throws: the reader's error; the caller logs it and exits as Redis does.
     func loadDataset() throws {
         guard config.persistenceAvailable else { return }
+        removeAbandonedTemporaryFiles()
         // With appendonly yes the AOF is the source of truth, as in Redis (the RDB is not read).
         if config["appendonly"] == "yes" {
             try loadAppendOnlyFile()
@@ -137,6 +138,22 @@ final class ServerCore: @unchecked Sendable {
         }
         serverLog.notice("Done loading RDB, keys loaded: \(summary.keysLoaded), keys expired: \(summary.expiredSkipped).")
         serverLog.notice("DB loaded from disk: \(String(format: "%.3f", Date().timeIntervalSince(start))) seconds")
+    }
+
+    /// Removes what saves and rewrites killed mid-way (kill -9, power loss) left: temporary files next to
+    /// `dbfilename` and in the AOF directory whose writer no longer runs. Redis leaves its `temp-<pid>.rdb`
+    /// files behind; a server restarted in a loop after crashes would otherwise fill the disk with them.
+    private func removeAbandonedTemporaryFiles() {
+        let dump = config.dbfilename as NSString
+        var removed = FileSink.removeAbandonedTemporaryFiles(
+            in: dump.deletingLastPathComponent, destinations: [dump.lastPathComponent])
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: aofDirectory, isDirectory: &isDirectory), isDirectory.boolValue {
+            removed += FileSink.removeAbandonedTemporaryFiles(in: aofDirectory)
+        }
+        for path in removed {
+            serverLog.notice("Removed the temporary file \(path) left by an interrupted save or rewrite")
+        }
     }
 
     /// Binds every `bind` address on `port` and starts the cron.

@@ -141,6 +141,51 @@ public final class FileSink: ByteSink {
     }
 }
 
+extension FileSink {
+    /// Removes the temporary files that writers killed before ``finish()`` left in `directory`: names
+    /// `.<destination>.tmp-<pid>-<hex>` whose process no longer runs (files of a live writer, this process's
+    /// included, are kept). `destinations` limits the destination names; nil takes any.
+    ///
+    /// A kill -9 during a save leaves such a file (Redis leaves its `temp-<pid>.rdb` the same way); a server
+    /// calls this at start-up, before anything of its own is being written.
+    ///
+    /// - Returns: the paths removed.
+    @discardableResult
+    public static func removeAbandonedTemporaryFiles(in directory: String, destinations: Set<String>? = nil) -> [String] {
+        guard let stream = opendir(directory.isEmpty ? "." : directory) else { return [] }
+        var names: [String] = []
+        while let entry = readdir(stream) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            names.append(name)
+        }
+        closedir(stream)
+        var removed: [String] = []
+        for name in names {
+            guard let (destination, pid) = abandonedTemporaryName(name),
+                destinations?.contains(destination) ?? true,
+                pid != getpid(), kill(pid, 0) != 0, errno == ESRCH
+            else { continue }
+            let path = FilePath(directory.isEmpty ? "." : directory).appending(name).string
+            if unlink(path) == 0 { removed.append(path) }
+        }
+        return removed
+    }
+
+    /// The destination and writer's process id of a temporary file name made by ``init(path:gzip:)``.
+    static func abandonedTemporaryName(_ name: String) -> (destination: String, pid: pid_t)? {
+        let pieces = name.split(separator: "-", omittingEmptySubsequences: false)
+        guard name.hasPrefix("."), pieces.count >= 3 else { return nil }
+        let head = pieces.dropLast(2).joined(separator: "-")  // ".<destination>.tmp"
+        let pidText = pieces[pieces.count - 2]
+        let suffix = pieces[pieces.count - 1]
+        guard head.hasSuffix(".tmp"), head.count > ".tmp".count + 1, let pid = pid_t(pidText), pid > 0,
+            !suffix.isEmpty, suffix.allSatisfy({ $0.isHexDigit })
+        else { return nil }
+        let destination = String(head.dropFirst().dropLast(".tmp".count))
+        return (destination, pid)
+    }
+}
+
 /// Writes to standard output, optionally gzip-compressed.
 public final class StandardOutputSink: ByteSink {
     private var staging = ByteBufferAllocator().buffer(capacity: FileSink.stagingBytes)
