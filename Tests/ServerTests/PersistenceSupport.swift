@@ -22,8 +22,9 @@ final class PersistedServer {
 
     static var binary: String? { Paths.builtProduct("redis-server") }
 
-    init(port: Int, directory: URL, arguments: [String] = [], environment: [String: String]? = nil) throws {
-        guard let binary = Self.binary else { throw RedisServer.ServerError(description: "redis-server is not built") }
+    /// Starts our server, or with `binary` another one (Redis 7.0, to compare under the same faults).
+    init(port: Int, directory: URL, arguments: [String] = [], environment: [String: String]? = nil, binary: String? = nil) throws {
+        guard let binary = binary ?? Self.binary else { throw RedisServer.ServerError(description: "redis-server is not built") }
         self.port = port
         self.directory = directory
         self.arguments = arguments
@@ -63,6 +64,15 @@ final class PersistedServer {
     func kill9() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
+    }
+
+    /// Waits up to `timeout` seconds for the process to end by itself; its exit status, or nil if it still runs.
+    func waitForExit(timeout: Double) -> Int32? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        guard !process.isRunning else { return nil }
+        process.waitUntilExit()
+        return process.terminationStatus
     }
 
     func stop() {

@@ -4,7 +4,10 @@ import Foundation
 /// (compiled here with the system C compiler) wraps `write`, `pwrite`, `writev` and `fsync`/`fdatasync`, and
 /// once the writes to regular files whose path contains `FAULT_MATCH` pass `FAULT_AFTER` bytes, returns -1 with
 /// `FAULT_ERRNO` (ENOSPC by default) — a disk that fills up, or fails (EIO), at an exact byte. With
-/// `FAULT_FSYNC=1`, every fsync of such a file fails with that errno.
+/// `FAULT_FSYNC=1`, every fsync of such a file fails with that errno, with `FAULT_TRUNCATE=1` every ftruncate
+/// (so a partial write cannot be cut back). Paths that also contain `FAULT_SKIP` are
+/// left alone. With `FAULT_WHILE` set to a path, the disk fails only while that file exists (bytes count from
+/// then on): a test creates it to make the disk fail mid-run and deletes it to give the disk room again.
 ///
 /// Sockets and pipes are never affected, so a server keeps answering while its saves fail.
 public enum FaultInjection {
@@ -12,17 +15,28 @@ public enum FaultInjection {
     public static let ENOSPC: Int32 = 28
     public static let EIO: Int32 = 5
 
-    /// The environment that makes a child process's writes to paths containing `match` fail after `afterBytes`
-    /// bytes with `errno` (and, when `failFsync`, every fsync of such a file fails with the same errno).
-    public static func environment(match: String, afterBytes: Int, errno: Int32 = ENOSPC, failFsync: Bool = false) throws -> [String: String] {
+    /// The environment that makes a child process's writes to paths containing `match` (and not `skip`) fail
+    /// after `afterBytes` bytes with `errno` (and, when `failFsync`, every fsync of such a file fails with the
+    /// same errno; when `failTruncate`, every ftruncate). With `whileExists`, only while a file exists at that
+    /// path.
+    public static func environment(
+        match: String, afterBytes: Int, errno: Int32 = ENOSPC, failFsync: Bool = false, failTruncate: Bool = false,
+        skip: String? = nil, whileExists trigger: String? = nil
+    ) throws -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["LD_PRELOAD"] = try libraryPath()
         environment["FAULT_MATCH"] = match
         environment["FAULT_AFTER"] = String(afterBytes)
         environment["FAULT_ERRNO"] = String(errno)
         environment["FAULT_FSYNC"] = failFsync ? "1" : "0"
+        environment["FAULT_TRUNCATE"] = failTruncate ? "1" : "0"
+        environment["FAULT_SKIP"] = skip
+        environment["FAULT_WHILE"] = trigger
         return environment
     }
+
+    /// The human text of `errno` as the C library words it (what the tools and Redis print).
+    public static func message(_ errno: Int32) -> String { String(cString: strerror(errno)) }
 
     nonisolated(unsafe) private static var cached: String?
     private static let lock = NSLock()
@@ -62,19 +76,26 @@ public enum FaultInjection {
     static long long budget = -1;   /* bytes still allowed; -1: not configured */
     static int fault_errno = ENOSPC;
     static int fail_fsync = 0;
+    static int fail_truncate = 0;
     static const char *match = NULL;
+    static const char *skip = NULL;      /* paths containing it are never targeted */
+    static const char *trigger = NULL;   /* when set, faults only while this file exists */
 
     static void configure(void) {
         static int done = 0;
         if (done) return;
         done = 1;
         match = getenv("FAULT_MATCH");
+        skip = getenv("FAULT_SKIP");
+        trigger = getenv("FAULT_WHILE");
         const char *after = getenv("FAULT_AFTER");
         const char *code = getenv("FAULT_ERRNO");
         const char *fsync_flag = getenv("FAULT_FSYNC");
         if (match && after) budget = atoll(after);
         if (code) fault_errno = atoi(code);
         if (fsync_flag) fail_fsync = atoi(fsync_flag);
+        const char *truncate_flag = getenv("FAULT_TRUNCATE");
+        if (truncate_flag) fail_truncate = atoi(truncate_flag);
     }
 
     /* Only regular files whose path contains FAULT_MATCH. */
@@ -88,7 +109,10 @@ public enum FaultInjection {
         ssize_t n = readlink(link, path, sizeof path - 1);
         if (n <= 0) return 0;
         path[n] = 0;
-        return strstr(path, match) != NULL;
+        if (strstr(path, match) == NULL) return 0;
+        if (skip && *skip && strstr(path, skip) != NULL) return 0;
+        if (trigger && *trigger && access(trigger, F_OK) != 0) return 0;
+        return 1;
     }
 
     /* How many of `count` bytes may go through; -1 when none may (errno set). */
@@ -142,6 +166,13 @@ public enum FaultInjection {
         if (!real) real = dlsym(RTLD_NEXT, "fsync");
         if (fail_fsync && targeted(fd)) { errno = fault_errno; return -1; }
         return real(fd);
+    }
+
+    int ftruncate(int fd, off_t length) {
+        static int (*real)(int, off_t);
+        if (!real) real = dlsym(RTLD_NEXT, "ftruncate");
+        if (fail_truncate && targeted(fd)) { errno = fault_errno; return -1; }
+        return real(fd, length);
     }
 
     int fdatasync(int fd) {
