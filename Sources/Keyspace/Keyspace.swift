@@ -41,7 +41,8 @@ public final class Keyspace: @unchecked Sendable {
     public var commands: CommandTable
     /// `requirepass`: when set, clients must AUTH before other commands.
     public var requirePass: Bytes?
-    /// When set, commands that write are refused with this error (Redis's `-MISCONF` after a failed save).
+    /// When set, commands that write, and PING, are refused with this error (Redis's `-MISCONF` after a failed
+    /// save or AOF write).
     public var writeDeniedError: CommandError?
 
     // MARK: Propagation

@@ -302,6 +302,10 @@ final class ServerCore: @unchecked Sendable {
         lastSave = Int64(Date().timeIntervalSince1970)
         lastSaveSucceeded = true
         saves += 1
+        // As Redis's rdbSave: a good save clears a failed BGSAVE's status and its -MISCONF (a failed SAVE leaves
+        // the status as it was).
+        persistence.lastBackgroundSaveOK = true
+        updateWriteDenial()
         serverLog.notice("DB saved on disk")
     }
 

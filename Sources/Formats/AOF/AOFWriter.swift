@@ -133,11 +133,19 @@ public struct AOFWriter<Sink: ByteSink> {
     ///
     /// - Throws: `.io` naming the failed step. The bytes stay buffered, so a later `flush()` tries them again
     ///   (as Redis retries its `aof_buf`): ``AppendFileSink`` cuts a failed write back off the file, so nothing
-    ///   is written twice, unless its error says that the cut failed too.
+    ///   is written twice, unless the cut failed too; then ``dropBuffered(_:)`` the part that stayed in the file.
     public mutating func flush() throws(FormatError) {
         guard buffer.readableBytes > 0 else { return }
         try sink.write(buffer)
         buffer.clear()
+    }
+
+    /// Forgets the first `count` buffered bytes: the part of a failed ``flush()`` that reached the file and
+    /// could not be cut back (``AppendFileSink/size`` grew by that much), so that the next flush writes only
+    /// the rest (Redis trims its `aof_buf` the same way).
+    public mutating func dropBuffered(_ count: Int) {
+        precondition(count >= 0 && count <= buffer.readableBytes, "dropping \(count) of \(buffer.readableBytes) buffered bytes")
+        buffer.moveReaderIndex(forwardBy: count)
     }
 
     /// Flushes and finishes the sink: for ``FileSink`` fsync, rename and directory fsync; for

@@ -59,7 +59,7 @@ public final class AppendFileSink: ByteSink {
     /// Writes all of `bytes` at the end of the file.
     ///
     /// - Throws: `.io` ("write") with the system error (ENOSPC, EIO…); the file is then cut back to its size
-    ///   before this write, and the error says so if that failed too.
+    ///   before this write. If that fails too, the error says so and ``size`` counts the bytes that stayed.
     public func write(_ bytes: ByteBuffer) throws(FormatError) {
         guard let descriptor else {
             throw FormatError(.io, offset: size, phase: .io, "write \(path): the file is closed")

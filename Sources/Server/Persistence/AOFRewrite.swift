@@ -20,14 +20,18 @@ extension ServerCore {
             persistence.rewriteScheduled = true
             return .status("Background append only file rewriting scheduled")
         }
-        startRewrite()
+        guard startRewrite() else {
+            throw CommandError("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.")
+        }
         return .status("Background append only file rewriting started")
     }
 
     /// Starts a rewrite from a snapshot: a new incr file takes the writes from now on, the background thread
     /// writes the new base (`.base.rdb` with `aof-use-rdb-preamble yes`, else `.base.aof` of commands), and
     /// on success the manifest is swapped atomically and the old files deleted.
-    func startRewrite() {
+    /// - Returns: false when the rewrite could not start (logged; `aof_last_bgrewrite_status:err`).
+    @discardableResult
+    func startRewrite() -> Bool {
         precondition(persistence.job == nil, "one background job at a time")
         persistence.rewriteScheduled = false
         let directory = aofDirectory
@@ -40,19 +44,26 @@ extension ServerCore {
                 keyspace.propagationEnabled = true
             } catch {
                 serverLog.warning("Can't open the append-only file: \(error)")
-                persistence.lastRewriteOK = false
-                return
+                rewriteFailed(started: false)
+                return false
             }
         }
         let log = persistence.aof!
+        // What is still buffered after a failed append belongs in the old incr file: written after the switch, it
+        // would land in the new one and be applied twice at load (once by the new base, once by the new incr).
+        flushAppendOnlyLogBeforeReplies()
+        if let failure = persistence.lastAOFWriteFailure {
+            serverLog.warning("Background AOF rewrite not started: the AOF can't be written (\(String(cString: strerror(failure))))")
+            rewriteFailed(started: false)
+            return false
+        }
         let sequence: Int64
         do {
-            try flushAppendOnlyLog()
             sequence = try log.beginRewrite(timestamps: aofTimestamps)
         } catch {
             serverLog.warning("Background AOF rewrite failed to open a new incr file: \(error)")
-            persistence.lastRewriteOK = false
-            return
+            rewriteFailed(started: false)
+            return false
         }
         let snapshot = takeSnapshot()
         let resident = MemoryUsage.residentBytes
@@ -76,6 +87,14 @@ extension ServerCore {
         }) { [unowned self] result in
             self.rewriteDone(result, baseName: baseName, sequence: sequence, rdb: preamble)
         }
+        return true
+    }
+
+    /// Records a rewrite that failed (INFO `aof_last_bgrewrite_status`); as in Redis 7.0, only one that started
+    /// counts in `aof_rewrites_consecutive_failures`.
+    private func rewriteFailed(started: Bool) {
+        persistence.lastRewriteOK = false
+        if started { persistence.rewriteConsecutiveFailures += 1 }
     }
 
     /// A `.base.aof`: the commands that rebuild the snapshot, database by database.
@@ -109,15 +128,18 @@ extension ServerCore {
             do {
                 try persistence.aof?.finishRewrite(baseName: baseName, sequence: sequence, rdb: rdb)
                 persistence.lastRewriteOK = true
+                persistence.rewriteConsecutiveFailures = 0
                 persistence.rewrites += 1
                 serverLog.notice("Background AOF rewrite terminated with success")
             } catch {
-                persistence.lastRewriteOK = false
+                // The manifest still names the old files: the new base is of no use (Redis removes it too).
+                unlink(aofDirectory + "/" + baseName)
+                rewriteFailed(started: true)
                 serverLog.warning("Background AOF rewrite: could not install the new manifest: \(error)")
             }
         case .failure(let error):
-            persistence.lastRewriteOK = false
             // The new base (a temporary file) was removed by the writer; the manifest still lists the old files.
+            rewriteFailed(started: true)
             serverLog.warning("Background AOF rewrite failed: \(error)")
         }
         startScheduledJobs()
@@ -148,32 +170,58 @@ extension ServerCore {
     // MARK: - Appending (called before replies are sent)
 
     /// Moves the commands the engine propagated into the AOF and writes them (fsynced with `always`).
-    /// A write error is logged and reported in INFO (`aof_last_write_status:err`); Redis then refuses writes
-    /// (`-MISCONF`) until the AOF can be written again.
-    func flushAppendOnlyLog() throws(FormatError) {
+    func flushAppendOnlyLog() throws(AOFFlushError) {
         guard let log = persistence.aof else { return }
         let commands = keyspace.takePropagated()
-        if !commands.isEmpty { try log.append(commands, unixTime: Int64(Date().timeIntervalSince1970)) }
+        if !commands.isEmpty {
+            do throws(FormatError) {
+                try log.append(commands, unixTime: Int64(Date().timeIntervalSince1970))
+            } catch {
+                throw AOFFlushError(step: .write, error: error)
+            }
+        }
         try log.flush()
     }
 
-    /// ``flushAppendOnlyLog()`` for the reply path: errors are recorded, not thrown.
+    /// ``flushAppendOnlyLog()`` for the reply path, with Redis 7.0's `flushAppendOnlyFile` rules on failure:
+    ///
+    /// - `appendfsync always`: log and exit(1). The replies waiting to go out would acknowledge writes (and show
+    ///   reads of them) that are not on disk, and the dataset cannot be rolled back.
+    /// - `everysec` / `no`: the failed write is cut off the file and its bytes stay buffered; the error is kept
+    ///   (`aof_last_write_status:err`, writes and PING refused with `-MISCONF Errors writing to the AOF file:
+    ///   <strerror>`), logged at most every 30 seconds (`AOF_WRITE_LOG_ERROR_RATE`), and the write is tried
+    ///   again on every call (each batch of commands, each cron tick) until one succeeds, which clears it.
     func flushAppendOnlyLogBeforeReplies() {
-        guard persistence.aof != nil else { return }
-        do {
+        guard let log = persistence.aof else { return }
+        do throws(AOFFlushError) {
             try flushAppendOnlyLog()
-            if !persistence.lastAOFWriteOK {
-                persistence.lastAOFWriteOK = true
-                if keyspace.writeDeniedError?.message.hasPrefix("MISCONF Errors writing to the AOF") == true {
-                    keyspace.writeDeniedError = nil
-                }
-                serverLog.warning("AOF write error looks solved, Redis can write again.")
-            }
         } catch {
-            persistence.lastAOFWriteOK = false
-            persistence.lastAOFWriteError = error.description
-            keyspace.writeDeniedError = CommandError("MISCONF Errors writing to the AOF file: \(error.detail)")
-            serverLog.warning("Error writing to the AOF file: \(error)")
+            let reason = String(cString: strerror(error.errno))
+            if log.policy == .always {
+                switch error.step {
+                case .write:
+                    serverLog.warning("Error writing to the AOF file: \(reason) (\(error.error.detail))")
+                    serverLog.warning("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...")
+                case .fsync:
+                    serverLog.warning("Can't persist AOF for fsync error when the AOF fsync policy is 'always': \(reason). Exiting...")
+                }
+                exit(1)
+            }
+            let now = Keyspace.unixMilliseconds()
+            if now - persistence.lastAOFWriteErrorLog > 30_000 {
+                persistence.lastAOFWriteErrorLog = now
+                serverLog.warning("Error writing to the AOF file: \(reason) (\(error.error.detail))")
+            }
+            if persistence.lastAOFWriteFailure != error.errno {
+                persistence.lastAOFWriteFailure = error.errno
+                updateWriteDenial()
+            }
+            return
+        }
+        if persistence.lastAOFWriteFailure != nil {
+            persistence.lastAOFWriteFailure = nil
+            serverLog.warning("AOF write error looks solved, Redis can write again.")
+            updateWriteDenial()
         }
     }
 
@@ -200,6 +248,9 @@ extension ServerCore {
         persistence.aof = nil
         keyspace.propagationEnabled = false
         _ = keyspace.takePropagated()
+        // Redis checks AOF errors only while the AOF is on.
+        persistence.lastAOFWriteFailure = nil
+        updateWriteDenial()
     }
 
     // MARK: - Start-up

@@ -4,6 +4,7 @@ import Foundation
 import Keyspace
 import Logging
 import NIOCore
+import SystemPackage
 
 // MARK: - The append-only file, Redis 7's multi-part layout
 //
@@ -40,7 +41,10 @@ final class AppendOnlyLog {
     private var unsyncedBytes: Int64 = 0
     private var lastSync: Int64 = 0
     private let syncQueue = DispatchQueue(label: "aof-fsync")
-    private let syncFailure = ManagedSyncStatus()
+    private let syncStatus = BackgroundSyncStatus()
+    /// errno of the last background fsync when it failed (Redis's `aof_bio_fsync_status` / `_errno`), as last
+    /// seen by ``cron(server:)``.
+    private(set) var reportedSyncFailure: Int32?
 
     var manifestPath: String { directory + "/" + AOFManifest.manifestFileName(appendFileName) }
 
@@ -97,35 +101,53 @@ final class AppendOnlyLog {
     }
 
     /// Writes what is buffered; with `appendfsync always`, makes it durable before returning.
-    /// - Throws: `.io` from write or fsync (the partial write is cut off the file by the sink).
-    func flush() throws(FormatError) {
+    /// - Throws: the step that failed. A failed write is cut off the file by the sink and its bytes stay
+    ///   buffered, so the next call writes them again (Redis's `aof_buf`).
+    func flush() throws(AOFFlushError) {
         let before = writer.sink.size
-        try writer.flush()
+        do throws(FormatError) {
+            try writer.flush()
+        } catch {
+            // The sink could not cut a partial write back: what reached the file is not written again.
+            if writer.sink.size > before { writer.dropBuffered(Int(writer.sink.size - before)) }
+            throw AOFFlushError(step: .write, error: error)
+        }
         unsyncedBytes += writer.sink.size - before
         if policy == .always, unsyncedBytes > 0 {
-            try writer.sink.sync()
+            do throws(FormatError) {
+                try writer.sink.sync()
+            } catch {
+                throw AOFFlushError(step: .fsync, error: error)
+            }
             unsyncedBytes = 0
         }
     }
 
     /// Once a second with `everysec`: fsync on the background queue (the event loop never waits for the disk).
+    /// While the last background fsync failed, it is tried again once a second even with nothing new written,
+    /// so that a disk that recovers clears the error (Redis 7.0 only fsyncs again after the next append).
     func cron(server: ServerCore) {
-        if let message = syncFailure.take() {
-            server.persistence.lastAOFWriteOK = false
-            server.persistence.lastAOFWriteError = message
-            serverLog.warning("Asynchronous AOF fsync failed: \(message)")
+        let failure = syncStatus.failure
+        if failure != reportedSyncFailure {
+            if let failure {
+                serverLog.warning("Fail to fsync the AOF file: \(String(cString: strerror(failure)))")
+            } else {
+                serverLog.warning("AOF fsync error looks solved, Redis can write again.")
+            }
+            reportedSyncFailure = failure
+            server.updateWriteDenial()
         }
-        guard policy == .everysec, unsyncedBytes > 0 else { return }
+        guard policy == .everysec, unsyncedBytes > 0 || failure != nil else { return }
         let now = Keyspace.unixMilliseconds()
         guard now - lastSync >= 1000 else { return }
         lastSync = now
         unsyncedBytes = 0
         let path = incrementalPath
-        let status = syncFailure
+        let status = syncStatus
         syncQueue.async {
             let fd = Foundation.open(path, O_WRONLY | O_CLOEXEC)
-            guard fd >= 0 else { return status.set("open \(path): \(String(cString: strerror(errno)))") }
-            if fdatasync(fd) != 0 { status.set("fdatasync \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { return status.record(errno) }
+            status.record(fdatasync(fd) == 0 ? nil : errno)
             Foundation.close(fd)
         }
     }
@@ -160,7 +182,13 @@ final class AppendOnlyLog {
         options.timestampAnnotations = timestamps
         options.bufferBytes = 1 << 30
         let newWriter = AOFWriter(sink: try AppendFileSink(path: path), options: options)
-        try next.write(to: manifestPath)
+        do {
+            try next.write(to: manifestPath)
+        } catch {
+            // No manifest names the new file: remove it rather than leave a stray incr behind.
+            unlink(path)
+            throw error
+        }
         try writer.sink.finish()
         previousIncrementalBytes += writer.sink.size
         writer = newWriter
@@ -200,22 +228,34 @@ final class AppendOnlyLog {
     }
 }
 
-/// The last error of the background fsync queue, read by the event loop.
-final class ManagedSyncStatus: @unchecked Sendable {
-    private let lock = NSLock()
-    private var message: String?
+/// A failed ``AppendOnlyLog/flush()``: the step and the system error.
+struct AOFFlushError: Error, CustomStringConvertible {
+    enum Step { case write, fsync }
+    var step: Step
+    var error: FormatError
 
-    func set(_ text: String) {
+    /// The system error (ENOSPC, EIO…) for `-MISCONF Errors writing to the AOF file: <strerror>`.
+    var errno: Int32 { (error.underlying as? Errno)?.rawValue ?? EIO }
+
+    var description: String { error.description }
+}
+
+/// The outcome of the last background fsync, written by the fsync queue and read by the event loop.
+final class BackgroundSyncStatus: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastFailure: Int32?
+
+    /// Records an fsync: nil when it succeeded, else its errno.
+    func record(_ failure: Int32?) {
         lock.lock()
-        message = text
+        lastFailure = failure
         lock.unlock()
     }
 
-    func take() -> String? {
+    /// errno of the last fsync when it failed, nil when it succeeded.
+    var failure: Int32? {
         lock.lock()
         defer { lock.unlock() }
-        let text = message
-        message = nil
-        return text
+        return lastFailure
     }
 }

@@ -77,7 +77,7 @@ extension ServerCore {
             persistence.lastBackgroundSaveOK = true
             lastSaveSucceeded = true
             saves += 1
-            keyspace.writeDeniedError = nil
+            updateWriteDenial()
             serverLog.notice("Background saving terminated with success")
         case .failure(let error):
             persistence.lastBackgroundSaveOK = false
@@ -88,11 +88,17 @@ extension ServerCore {
         startScheduledJobs()
     }
 
-    /// `-MISCONF`: refused writes while the last background save failed, `stop-writes-on-bgsave-error yes` and
-    /// save points are configured (Redis's `writeCommandsDeniedByDiskError`).
+    /// `-MISCONF` (Redis's `writeCommandsDeniedByDiskError`): writes (and PING) are refused while the last
+    /// background save failed, `stop-writes-on-bgsave-error yes` and save points are configured; else, with the
+    /// AOF on, while its last write or background fsync failed (the message names that error).
     func updateWriteDenial() {
-        let deny = !persistence.lastBackgroundSaveOK && config["stop-writes-on-bgsave-error"] == "yes" && !config.savePoints.isEmpty
-        keyspace.writeDeniedError = deny ? CommandError(ServerCore.misconfMessage) : nil
+        if !persistence.lastBackgroundSaveOK && config["stop-writes-on-bgsave-error"] == "yes" && !config.savePoints.isEmpty {
+            keyspace.writeDeniedError = CommandError(ServerCore.misconfMessage)
+        } else if let log = persistence.aof, let failure = persistence.lastAOFWriteFailure ?? log.reportedSyncFailure {
+            keyspace.writeDeniedError = CommandError("MISCONF Errors writing to the AOF file: \(String(cString: strerror(failure)))")
+        } else {
+            keyspace.writeDeniedError = nil
+        }
     }
 
     /// Records the resident size while a job runs, for the copy-on-write figures.
@@ -161,8 +167,8 @@ extension ServerCore {
             "aof_current_rewrite_time_sec:\(aofRunning ? Int((now - job!.startedAt) / 1000) : -1)",
             "aof_last_bgrewrite_status:\(persistence.lastRewriteOK ? "ok" : "err")",
             "aof_rewrites:\(persistence.rewrites)",
-            "aof_rewrites_consecutive_failures:0",
-            "aof_last_write_status:\(persistence.lastAOFWriteOK ? "ok" : "err")",
+            "aof_rewrites_consecutive_failures:\(persistence.rewriteConsecutiveFailures)",
+            "aof_last_write_status:\(persistence.lastAOFWriteFailure == nil && aof?.reportedSyncFailure == nil ? "ok" : "err")",
             "aof_last_cow_size:\(persistence.lastAOFExtraBytes)",
             "module_fork_in_progress:0", "module_fork_last_cow_size:0",
         ]

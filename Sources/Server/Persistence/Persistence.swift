@@ -57,8 +57,12 @@ final class PersistenceState {
     var lastRewriteOK = true
     var lastRewriteSeconds = -1
     var rewrites = 0
-    var lastAOFWriteOK = true
-    var lastAOFWriteError: String?
+    var rewriteConsecutiveFailures = 0
+    /// errno of the last AOF write while it keeps failing (Redis's `aof_last_write_status` / `_errno`); nil
+    /// once a write succeeds.
+    var lastAOFWriteFailure: Int32?
+    /// Unix milliseconds of the last "Error writing to the AOF file" line (logged at most every 30 seconds).
+    var lastAOFWriteErrorLog: Int64 = 0
     /// AOF loading at start-up: whether it was truncated.
     var loadTruncated = false
 

@@ -242,6 +242,37 @@ import Testing
         }
     }
 
+    /// A sink whose first write lands only `landed` bytes and fails, as a partial write that could not be cut back.
+    final class PartialWriteSink: ByteSink {
+        var bytes: [UInt8] = []
+        var landed: Int?
+
+        init(landed: Int) { self.landed = landed }
+
+        func write(_ buffer: ByteBuffer) throws(FormatError) {
+            if let count = landed {
+                landed = nil
+                bytes += buffer.readableBytesView.prefix(count)
+                throw FormatError(.io, offset: 0, phase: .io, "write: No space left on device")
+            }
+            bytes += buffer.readableBytesView
+        }
+
+        func finish() throws(FormatError) {}
+    }
+
+    @Test("After a partial write that stayed in the file, dropBuffered makes the next flush write only the rest")
+    func dropBufferedAfterPartialWrite() throws {
+        let sink = PartialWriteSink(landed: 10)
+        var writer = AOFWriter(sink: sink)
+        try writer.writeCommand(["SET", "a", "1"], database: 0)
+        #expect(throws: FormatError.self) { try writer.flush() }
+        writer.dropBuffered(10)
+        try writer.writeCommand(["SET", "b", "2"], database: 0)
+        try writer.flush()
+        #expect(try Self.items(sink.bytes) == [["SELECT", "0"], ["SET", "a", "1"], ["SET", "b", "2"]])
+    }
+
     @Test func wholeFileWriteReplacesTheFileAtFinish() throws {
         let directory = try RedisServer.temporaryDirectory("aofwriter")
         defer { try? FileManager.default.removeItem(at: directory) }
