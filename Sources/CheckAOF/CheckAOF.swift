@@ -305,8 +305,12 @@ struct Checker {
                     say("If you insist, please delete all files after this file according to the manifest file and delete the corresponding records in manifest file manually. Then re-run redis-check-aof.")
                     throw Stop(status: 1)
                 }
-                guard cut(path: path, size: size, to: annotation.offset) else {
+                do throws(CutFailure) {
+                    try cut(path: path, size: size, to: annotation.offset)
+                } catch {
                     say("Failed to truncate AOF \(path) to timestamp \(toTimestamp)")
+                    say(error.message)
+                    report.error = error.message
                     throw Stop(status: 1)
                 }
                 info.okUpTo = annotation.offset
@@ -409,25 +413,45 @@ struct Checker {
                 throw Stop(status: 1)
             }
         }
-        guard cut(path: path, size: size, to: okUpTo) else {
+        do throws(CutFailure) {
+            try cut(path: path, size: size, to: okUpTo)
+        } catch {
             say("Failed to truncate AOF \(name)")
+            say(error.message)
+            report.error = error.message
             throw Stop(status: 1)
         }
         return .truncated
     }
 
-    /// Saves bytes `offset..<size` of `path` beside it, then truncates `path` to `offset` and fsyncs it.
-    func cut(path: String, size: Int64, to offset: Int64) -> Bool {
+    /// Why ``cut(path:size:to:)`` failed, and what it changed: printed after "Failed to truncate AOF …".
+    struct CutFailure: Error {
+        var message: String
+    }
+
+    /// Saves bytes `offset..<size` of `path` beside it (atomically: temporary file, fsync, rename), then
+    /// truncates `path` to `offset` and fsyncs it.
+    ///
+    /// - Throws: ``CutFailure``. When the copy or the truncation fails, nothing was changed (no copy is left,
+    ///   and no temporary file). When only the final fsync fails, the file is cut but the cut may not survive a
+    ///   crash, and the copy of the removed bytes is kept.
+    func cut(path: String, size: Int64, to offset: Int64) throws(CutFailure) {
         var backup = "\(path).truncated-\(now)"
         var attempt = 1
         while access(backup, F_OK) == 0 {
             backup = "\(path).truncated-\(now)-\(attempt)"
             attempt += 1
         }
+        let descriptor: SystemPackage.FileDescriptor
         do {
-            let descriptor = try FileDescriptor.open(FilePath(path), .readWrite)
-            defer { try? descriptor.close() }
-            // Copied in bounded chunks: an open transaction can make the tail large.
+            descriptor = try SystemPackage.FileDescriptor.open(FilePath(path), .readWrite)
+        } catch {
+            throw CutFailure(message: "Cannot open \(path) for writing: \(error). Nothing was changed.")
+        }
+        defer { try? descriptor.close() }
+        do throws(any Error) {
+            // Copied in bounded chunks: an open transaction can make the tail large. The sink removes its
+            // temporary file when a write or the fsync fails.
             let sink = try FileSink(path: backup)
             var chunk = [UInt8](repeating: 0, count: 1 << 20)
             var position = offset
@@ -438,7 +462,7 @@ struct Checker {
                 }
                 guard got > 0 else {
                     sink.abort()
-                    return false
+                    throw CutFailure(message: "\(path) ended at \(position) bytes while its tail was copied. Nothing was changed.")
                 }
                 var buffer = ByteBufferAllocator().buffer(capacity: got)
                 buffer.writeBytes(chunk.prefix(got))
@@ -446,14 +470,24 @@ struct Checker {
                 position += Int64(got)
             }
             try sink.finish()
-            say("Saved the \(size - offset) removed bytes in \(backup)")
-            guard ftruncate(descriptor.rawValue, off_t(offset)) == 0, fsync(descriptor.rawValue) == 0 else {
-                return false
-            }
-            return true
+        } catch let failure as CutFailure {
+            throw failure
         } catch {
-            writeStandardError("redis-check-aof: \(error)\n")
-            return false
+            let reason = (error as? FormatError)?.detail ?? "\(error)"
+            throw CutFailure(message: "Could not save the \(size - offset) bytes to remove in \(backup): \(reason). Nothing was changed.")
+        }
+        say("Saved the \(size - offset) removed bytes in \(backup)")
+        guard ftruncate(descriptor.rawValue, off_t(offset)) == 0 else {
+            let error = Errno(rawValue: errno)
+            // The copy duplicates bytes that are still in the file: leave no trace of an attempt that changed nothing.
+            unlink(backup)
+            throw CutFailure(message: "ftruncate \(path) to \(offset) bytes: \(error). Nothing was changed.")
+        }
+        guard fsync(descriptor.rawValue) == 0 else {
+            let error = Errno(rawValue: errno)
+            throw CutFailure(
+                message: "fsync \(path): \(error). The file was cut to \(offset) bytes, but the cut may not survive a "
+                    + "crash; the removed bytes are in \(backup).")
         }
     }
 }
