@@ -56,6 +56,9 @@ final class PersistedServer {
 
     var processIdentifier: Int32 { process.processIdentifier }
 
+    /// Whether the process is still running (it has not exited, crashed or been killed).
+    var isRunning: Bool { process.isRunning }
+
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     func client() throws -> RESPClient { try RESPClient(port: port) }

@@ -42,6 +42,36 @@ public final class RESPClient {
 
     public struct ClientError: Error, CustomStringConvertible {
         public var description: String
+        /// What stopped the read or the send, for callers that read until the server closes or goes quiet.
+        public var reason: Reason = .failed
+
+        public enum Reason: Sendable {
+            /// The server closed the connection (end of stream).
+            case closed
+            /// The server reset the connection (ECONNRESET, EPIPE): unread replies may be lost.
+            case reset
+            /// The receive or send timeout expired.
+            case timedOut
+            /// Anything else, including a malformed reply.
+            case failed
+        }
+
+        init(description: String, reason: Reason = .failed) {
+            self.description = description
+            self.reason = reason
+        }
+
+        /// The error for a failed `send`/`recv` (errno read here).
+        static func system(_ call: String) -> ClientError {
+            let code = errno
+            let reason: Reason =
+                switch code {
+                case EAGAIN, EWOULDBLOCK: .timedOut
+                case ECONNRESET, EPIPE: .reset
+                default: .failed
+                }
+            return ClientError(description: "\(call) failed: errno \(code)", reason: reason)
+        }
     }
 
     /// Connects to 127.0.0.1:`port`, retrying for up to `timeout` seconds while the server starts.
@@ -73,6 +103,20 @@ public final class RESPClient {
 
     deinit { close(socket) }
 
+    /// Sets how long a read and a send may block before throwing a ``ClientError`` with reason `.timedOut`
+    /// (30 s for reads and no limit for sends by default).
+    public func setTimeouts(receive: Double, send: Double = 0) {
+        for (option, seconds) in [(SO_RCVTIMEO, receive), (SO_SNDTIMEO, send)] {
+            var value = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
+            setsockopt(socket, SOL_SOCKET, option, &value, socklen_t(MemoryLayout<timeval>.size))
+        }
+    }
+
+    /// Shuts down the write side only (the server reads end of stream; replies can still be read).
+    public func shutdownWrite() {
+        shutdown(socket, Int32(SHUT_WR))
+    }
+
     /// Encodes a command as a RESP multibulk.
     public static func encode(_ arguments: [[UInt8]]) -> [UInt8] {
         var out = Array("*\(arguments.count)\r\n".utf8)
@@ -89,7 +133,7 @@ public final class RESPClient {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw ClientError(description: "send failed: errno \(errno)") }
+            guard n > 0 else { throw ClientError.system("send") }
             sent += n
         }
     }
@@ -161,8 +205,17 @@ public final class RESPClient {
         }
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
-        guard n > 0 else { throw ClientError(description: n == 0 ? "connection closed" : "recv failed: errno \(errno)") }
+        if n == 0 { throw ClientError(description: "connection closed", reason: .closed) }
+        guard n > 0 else { throw ClientError.system("recv") }
         buffer += chunk[0..<n]
+    }
+
+    /// The bytes already received and not yet read as replies, or else the next bytes to arrive (at most 64 KiB);
+    /// throws at end of stream. For readers that check a reply stream themselves.
+    public func readSome() throws -> ArraySlice<UInt8> {
+        if position == buffer.count { try fill() }
+        defer { position = buffer.count }
+        return buffer[position...]
     }
 
     private func readLine() throws -> [UInt8] {
