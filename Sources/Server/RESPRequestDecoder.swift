@@ -130,6 +130,9 @@ struct RESPRequestDecoder {
             if buffer.readableBytes > maxInlineBytes { throw ProtocolError(reason: "too big inline request") }
             return nil
         }
+        // Redis checks only while the newline is missing, so whether a longer line passes depends on how it was
+        // split into reads; here the limit holds however it arrives.
+        guard length <= maxInlineBytes else { throw ProtocolError(reason: "too big inline request") }
         var line = buffer.readSlice(length: length + 1)!
         line.moveWriterIndex(to: line.writerIndex - 1)
         if line.readableBytesView.last == 13 { line.moveWriterIndex(to: line.writerIndex - 1) }

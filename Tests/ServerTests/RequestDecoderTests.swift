@@ -65,6 +65,7 @@ struct RequestDecoderTests {
         Self.expectError("*11\r\n", "unauthenticated multibulk length", authenticated: false)
         Self.expectError("*1\r\n$16385\r\n", "unauthenticated bulk length", authenticated: false)
         Self.expectError(String(repeating: "a", count: 70_000), "too big inline request")
+        Self.expectError("SET k " + String(repeating: "a", count: 70_000) + "\r\n", "too big inline request")
         Self.expectError("*" + String(repeating: "1", count: 70_000), "too big mbulk count string")
         Self.expectError("*1\r\n$" + String(repeating: "1", count: 70_000), "too big bulk count string")
     }
