@@ -43,7 +43,8 @@ extension Keyspace {
     /// counted and skipped (Redis ignores replies while loading).
     ///
     /// - Parameter allowTruncatedTail: accept a last file that ends inside a command or inside MULTI: what came
-    ///   before is kept (Redis's `aof-load-truncated yes`); the summary's `lastFileOffset` is where it stops.
+    ///   before the command (or the MULTI) is kept (Redis's `aof-load-truncated yes`); the summary's
+    ///   `lastFileOffset` is where the file should be cut. A cut RDB preamble is an error all the same.
     /// - Throws: ``AOFReplayError`` naming the file and the offset.
     public func replayAOF(path: String, allowTruncatedTail: Bool = false) throws(AOFReplayError) -> AOFReplaySummary {
         var summary = AOFReplaySummary()
@@ -137,7 +138,11 @@ extension Keyspace {
                 }
             }
         } catch {
-            guard allowTruncatedTail, error.code == .truncated else { throw error }
+            // A cut RDB preamble is not a torn last command: Redis refuses to load it, and cutting the file at
+            // the preamble's start would throw the dataset away.
+            guard allowTruncatedTail, error.code == .truncated, !reader.hasPreamble || reader.commandsOffset != nil else {
+                throw error
+            }
             summary.lastFileOffset = reader.safeOffset
             if inMulti { sessionClosed(session) }
             return
@@ -147,8 +152,12 @@ extension Keyspace {
                 throw FormatError(.truncated, offset: reader.safeOffset, phase: .other("replay"),
                     "the append only file ends inside MULTI (no EXEC)")
             }
-            // The queued commands of a MULTI without EXEC never ran: dropping the session discards them.
+            // The queued commands of a MULTI without EXEC never ran: dropping the session discards them, and the
+            // file is sound up to the MULTI only (Redis reverts the transaction and cuts the file there too, else
+            // the next appends would land inside the open transaction).
             sessionClosed(session)
+            summary.lastFileOffset = reader.safeOffset
+            return
         }
         summary.lastFileOffset = reader.offset
     }

@@ -104,6 +104,34 @@ struct AOFReplayTests {
         #expect(keyspace.databases[0].entries["a"] != nil)
     }
 
+    @Test("A last file ending inside MULTI with every command whole: replayed up to the MULTI, which is where it ends")
+    func danglingTransaction() throws {
+        let work = try RedisServer.temporaryDirectory("aof-dangling-multi")
+        let file = work.appendingPathComponent("dangling.aof")
+        try Data("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n".utf8).write(to: file)
+        #expect(throws: AOFReplayError.self) { try Keyspace().replayAOF(path: file.path) }
+        let keyspace = Keyspace()
+        let summary = try keyspace.replayAOF(path: file.path, allowTruncatedTail: true)
+        // Redis reverts the transaction and cuts the file at the MULTI: appends after it must not join it.
+        #expect(summary.lastFileOffset == 27)
+        #expect(keyspace.databases[0].count == 1)
+        #expect(keyspace.databases[0].entries["b"] == nil)
+    }
+
+    @Test("A cut RDB preamble is an error even with allowTruncatedTail (Redis refuses it; cutting would lose the dataset)")
+    func truncatedPreamble() throws {
+        let base = AOFReplayTests.fixtures.appendingPathComponent("redis-7.0-preamble-rewrite/appendonlydir/appendonly.aof.2.base.rdb")
+        let bytes = try Data(contentsOf: base)
+        let file = try RedisServer.temporaryDirectory("aof-cut-preamble").appendingPathComponent("cut.aof")
+        try bytes.prefix(bytes.count / 2).write(to: file)
+        do {
+            _ = try Keyspace().replayAOF(path: file.path, allowTruncatedTail: true)
+            Issue.record("a cut preamble was accepted")
+        } catch {
+            #expect(error.underlying.code == .truncated)
+        }
+    }
+
     @Test("An unknown command stops the replay with its offset")
     func unknownCommand() throws {
         let work = try RedisServer.temporaryDirectory("aof-unknown")
