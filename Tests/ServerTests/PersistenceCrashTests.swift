@@ -111,6 +111,55 @@ struct PersistenceCrashTests {
         #expect(values == (1...max(values.count, 1)).prefix(values.count).map(String.init))
     }
 
+    /// Commands as an AOF holds them.
+    static func aof(_ commands: [[String]]) -> Data {
+        Data(commands.flatMap { RESPClient.encode($0.map { Array($0.utf8) }) })
+    }
+
+    @Test("An AOF whose end was cut is loaded as Redis 7.0 loads it, cut there, and loads again after more writes",
+        arguments: [
+            "torn last command of the last incr file", "MULTI without EXEC at the end of the last incr file",
+            "torn last command of a Redis 6 single-file AOF",
+        ])
+    func cutTail(case name: String) throws {
+        guard let (_, redis) = Persist.tools() else { return }
+        let directory = try RedisServer.temporaryDirectory("cut-tail")
+        let whole = Self.aof([["SELECT", "0"], ["SET", "a", "1"]])
+        let torn = Self.aof([["SET", "b", "2"]]).dropLast(3)
+        let cut: URL
+        if name.hasSuffix("incr file") {
+            let aofDirectory = directory.appendingPathComponent("appendonlydir")
+            try FileManager.default.createDirectory(at: aofDirectory, withIntermediateDirectories: true)
+            try Data("file appendonly.aof.1.base.aof seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n".utf8)
+                .write(to: aofDirectory.appendingPathComponent("appendonly.aof.manifest"))
+            try Self.aof([["SET", "x", "0"]]).write(to: aofDirectory.appendingPathComponent("appendonly.aof.1.base.aof"))
+            cut = aofDirectory.appendingPathComponent("appendonly.aof.1.incr.aof")
+            // MULTI: a kill between the writes of one transaction, every command whole but no EXEC.
+            try (whole + (name.hasPrefix("MULTI") ? Self.aof([["MULTI"], ["SET", "b", "2"]]) : torn)).write(to: cut)
+        } else {
+            // Migrated into the directory as the base, which must not keep the torn command: only the last file
+            // of a manifest may end early.
+            cut = directory.appendingPathComponent("appendonlydir/appendonly.aof.1.base.aof")
+            try (whole + torn).write(to: directory.appendingPathComponent("appendonly.aof"))
+        }
+        let copy = try Persist.copy(of: directory, prefix: "cut-tail-redis")
+        let arguments = ["--appendonly", "yes"]
+        let digest: String
+        do {
+            let ours = try PersistedServer(port: 8154, directory: directory, arguments: arguments)
+            defer { ours.stop() }
+            let client = try ours.client()
+            #expect(try client.send(["EXISTS", "a", "b"]) == .integer(1))
+            #expect(try Persist.digest(client) == (try Persist.redisDigest(binary: redis, port: 8155, directory: copy, arguments: arguments)))
+            #expect(try Data(contentsOf: cut) == whole, "cut where the last whole command outside a transaction ends")
+            #expect(try client.pipeline([["MULTI"], ["SET", "c", "3"], ["EXEC"]]).last == .array([.status("OK")]))
+            digest = try Persist.digest(client)
+        }
+        let restarted = try PersistedServer(port: 8154, directory: directory, arguments: arguments)
+        defer { restarted.stop() }
+        #expect(try Persist.digest(try restarted.client()) == digest)
+    }
+
     /// Makes a directory whose writes fail with ENOSPC once `bytes` bytes went to it: a small tmpfs when the
     /// test runs as root (CI), otherwise (or when mount fails) nil.
     static func mountSmallDisk(_ directory: URL, bytes: Int) -> Bool {

@@ -150,6 +150,12 @@ enum Persist {
         return directory
     }
 
+    /// A fresh directory holding copies of everything in `directory` (what a kill left, for the real Redis).
+    static func copy(of directory: URL, prefix: String) throws -> URL {
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        return try copies(names.map { (directory.appendingPathComponent($0).path, $0) }, prefix: prefix)
+    }
+
     /// The base file named in an AOF manifest.
     static func baseFile(in aofDirectory: URL) throws -> URL? {
         let manifest = try String(contentsOf: aofDirectory.appendingPathComponent("appendonly.aof.manifest"), encoding: .utf8)

@@ -272,18 +272,14 @@ extension ServerCore {
             } catch {
                 throw StartupError(description: "Bad file format reading the append only file \(error.file): \(error.underlying)")
             }
-            if let last = summary.files.last, AppendOnlyLog.fileSize(last) > summary.lastFileOffset {
-                serverLog.warning(
-                    "!!! Warning: short read while loading the AOF file \(last)!!! AOF loaded anyway because aof-load-truncated is enabled; truncating it to \(summary.lastFileOffset) bytes")
-                truncate(last, off_t(summary.lastFileOffset))
-                persistence.loadTruncated = true
-            }
+            cutTruncatedTail(summary)
             manifest = try AOFManifest(parsing: Array(try Data(contentsOf: URL(fileURLWithPath: manifestPath))))
             serverLog.notice("DB loaded from append only file: \(String(format: "%.3f", Date().timeIntervalSince(started))) seconds")
         } else if FileManager.default.fileExists(atPath: appendFileName) {
             // A Redis 6 single-file AOF: load it, then move it into the directory as the base (Redis 7's upgrade).
             do throws(AOFReplayError) {
-                _ = try keyspace.replayAOF(path: appendFileName, allowTruncatedTail: config["aof-load-truncated"] != "no")
+                // Cut before it becomes the base: only the last file of a manifest may end early.
+                cutTruncatedTail(try keyspace.replayAOF(path: appendFileName, allowTruncatedTail: config["aof-load-truncated"] != "no"))
             } catch {
                 throw StartupError(description: "Bad file format reading the append only file \(error.file): \(error.underlying)")
             }
@@ -303,6 +299,16 @@ extension ServerCore {
         keyspace.propagationEnabled = true
         // No base yet (a new AOF): write one now, as Redis 7 does at start-up.
         if manifest?.base == nil { startRewrite() }
+    }
+
+    /// `aof-load-truncated yes`: the last file replayed ends where the replay stopped (inside a command, or
+    /// inside a MULTI without EXEC), so that later appends follow a complete command.
+    private func cutTruncatedTail(_ summary: AOFReplaySummary) {
+        guard let last = summary.files.last, AppendOnlyLog.fileSize(last) > summary.lastFileOffset else { return }
+        serverLog.warning(
+            "!!! Warning: short read while loading the AOF file \(last)!!! AOF loaded anyway because aof-load-truncated is enabled; truncating it to \(summary.lastFileOffset) bytes")
+        truncate(last, off_t(summary.lastFileOffset))
+        persistence.loadTruncated = true
     }
 
     struct StartupError: Error, CustomStringConvertible {
