@@ -15,6 +15,32 @@ struct PersistenceStartupTests {
         return process.processIdentifier
     }
 
+    @Test("A first start with appendonly yes makes the files Redis 7.0 makes (base 1, incr 1), which it loads")
+    func newAppendOnlyDirectoryIsNamedAsRedisNamesIt() throws {
+        guard let (_, redis) = Persist.tools() else { return }
+        var listings: [[String]] = []
+        var ourDirectory: URL? = nil
+        for binary in [nil, redis] {
+            let directory = try RedisServer.temporaryDirectory("fresh-aof")
+            let server = try PersistedServer(
+                port: 7931, directory: directory, arguments: ["--appendonly", "yes"], binary: binary)
+            #expect(try server.client().send(["SET", "k", "v"]) == .status("OK"))
+            #expect(try Persist.waitForJobs(try server.client()))
+            server.stop()
+            listings.append(
+                try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent("appendonlydir").path).sorted())
+            if binary == nil { ourDirectory = directory }
+        }
+        #expect(listings[0] == ["appendonly.aof.1.base.rdb", "appendonly.aof.1.incr.aof", "appendonly.aof.manifest"])
+        #expect(listings[0] == listings[1])
+        let copy = try Persist.copies([], prefix: "fresh-aof-copy")
+        try FileManager.default.copyItem(
+            at: try #require(ourDirectory).appendingPathComponent("appendonlydir"), to: copy.appendingPathComponent("appendonlydir"))
+        let loaded = try RedisServer(binary: redis, port: 7932, directory: copy, arguments: ["--appendonly", "yes"])
+        defer { loaded.stop() }
+        #expect(try loaded.command(["GET", "k"]).trimmingCharacters(in: .whitespacesAndNewlines) == "v")
+    }
+
     @Test("Temporary files of killed saves and rewrites are removed at start-up; others' files are kept")
     func abandonedTemporaryFilesAreRemoved() throws {
         guard Persist.tools(needRedis: false) != nil else { return }

@@ -291,6 +291,21 @@ extension ServerCore {
             manifest = AOFManifest(base: AOFManifestEntry(fileName: base, sequence: 1, type: .base))
             serverLog.notice("Successfully migrated an old-style AOF into the AOF directory")
             serverLog.notice("DB loaded from append only file: \(String(format: "%.3f", Date().timeIntervalSince(started))) seconds")
+        } else {
+            // No AOF yet: Redis 7 writes an empty base (sequence 1) before the first incr file (sequence 1 too).
+            try AppendOnlyLog.makeDirectory(directory)
+            let preamble = config["aof-use-rdb-preamble"] != "no"
+            let base = AOFManifest.baseFileName(appendFileName, sequence: 1, rdb: preamble)
+            let snapshot = keyspace.snapshot()
+            if preamble {
+                _ = try Keyspace.saveRDB(
+                    snapshot, path: directory + "/" + base, options: rdbWriteOptions,
+                    aux: rdbAux.filter { $0.key != "aof-base" } + [("aof-base", "1")])
+            } else {
+                try ServerCore.writeCommandBase(snapshot, path: directory + "/" + base, timestamps: aofTimestamps)
+            }
+            manifest = AOFManifest(base: AOFManifestEntry(fileName: base, sequence: 1, type: .base))
+            serverLog.notice("Creating AOF base file \(base) on server start")
         }
         keyspace.dirty = 0
         persistence.aof = try AppendOnlyLog.open(

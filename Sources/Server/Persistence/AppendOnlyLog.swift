@@ -79,7 +79,8 @@ final class AppendOnlyLog {
         }
         let baseSize = manifest.base.map { fileSize(directory + "/" + $0.fileName) } ?? 0
         if manifest.incrementals.isEmpty {
-            let sequence = (manifest.base?.sequence ?? 0) + 1
+            // Redis numbers incr files apart from bases: the first is 1 whatever the base's number.
+            let sequence: Int64 = 1
             manifest.incrementals.append(AOFManifestEntry(
                 fileName: AOFManifest.incrementalFileName(appendFileName, sequence: sequence), sequence: sequence, type: .incremental))
             try manifest.write(to: directory + "/" + AOFManifest.manifestFileName(appendFileName))
