@@ -2,14 +2,14 @@ import Formats
 import ToolSupport
 import NIOCore
 
-/// Keys of an RDB file, read with ``RDBReader`` one key at a time, on a thread of its own (``ReadAheadReader``).
+/// Keys of an RDB file, read with ``RDBReader`` one key at a time, on a thread of its own (``RDBReadAhead``).
 /// Values the filter rejects are skipped with `skipValue()` (validated, never assembled), so filtering a large
 /// dump costs little memory.
 struct RDBEntrySource<Source: ByteSource>: EntrySource {
     /// Set until the first call, which starts the reader thread with its filter (the same on every call).
     private var source: Source?
-    private var readAhead: ReadAheadReader<Source>?
-    private var batch = ReadAheadBatch()
+    private var readAhead: RDBReadAhead<Source>?
+    private var batch = RDBReadAheadBatch()
     private var position = 0
     private var elementIndex = 0
     private var eventIndex = 0
@@ -26,7 +26,7 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
     private mutating func next(_ filter: KeyFilter) throws(FormatError) -> Bool? {
         while position == batch.isElement.count {
             if let error = batch.error { throw error }
-            if let source = source.take() { readAhead = ReadAheadReader(source: source, filter: filter) }
+            if let source = source.take() { readAhead = RDBReadAhead(reader: RDBReader(source: source), accepting: filter.accepts) }
             guard let next = readAhead?.next() else { return nil }
             batch = consume next
             position = 0

@@ -38,12 +38,20 @@ extension Keyspace {
         return loader.summary
     }
 
-    /// Loads an RDB file (plain or gzip-compressed).
+    /// Loads an RDB file (plain or gzip-compressed). The file is decoded on a thread of its own
+    /// (``RDBReadAhead``) while this one inserts, so that decoding and inserting take two cores.
     public func loadRDB(path: String, options: RDBReadOptions = .init()) throws(FormatError) -> RDBLoadSummary {
         let source = try InputSource.open(path)
         defer { source.close() }
-        var reader = RDBReader(source: source, options: options)
-        return try load(from: &reader)
+        var loader = RDBEventLoader(keyspace: self)
+        do {
+            // Ends (and so stops and waits for its thread) before the source is closed.
+            let readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options))
+            while var batch = readAhead.next() {
+                try batch.drain { (event) throws(FormatError) in try loader.handle(event) }
+            }
+        }
+        return loader.summary
     }
 }
 
