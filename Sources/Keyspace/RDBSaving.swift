@@ -2,6 +2,10 @@ import Formats
 import HashTreeCollections
 import NIOCore
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Value {
     /// The value as the RDB writer takes it. The writer picks the encoding the target version's Redis would.
     public var rdbValue: RDBValue {
@@ -28,42 +32,210 @@ extension Value {
     }
 }
 
+extension Value {
+    /// Elements the value holds (0 for a string): what encoding it costs, roughly.
+    var elementCount: Int {
+        switch self {
+        case .string: 0
+        case .list(let list): list.count
+        case .set(let set): set.count
+        case .sortedSet(let zset): zset.count
+        case .hash(let hash): hash.count
+        case .stream(let stream): stream.count
+        }
+    }
+}
+
 extension Keyspace {
     /// Writes `snapshot` (from ``snapshot()``) as a complete RDB: header and AUX fields, every database with its
     /// RESIZEDB hint, every key with its expiry, EOF and checksum. Runs on any thread: the snapshot is a value.
     ///
+    /// With `encoders` above 0, keys are encoded (values turned into their RDB encodings, LZF included) by that
+    /// many threads (at `encoderNice`: a positive value leaves the cores to other threads first), in chunks of a few thousand elements, while the calling thread walks the snapshot and
+    /// writes the encoded chunks in order (checksum, file writes); values of more than
+    /// ``parallelValueElements`` elements are written by the calling thread itself, in bounded memory. The file
+    /// is the same byte for byte.
+    ///
     /// - Returns: the number of keys written.
     /// - Throws: what the writer and its sink throw (`.io` on a full disk…).
     public static func save<Sink: ByteSink>(
-        _ snapshot: [Database], to writer: inout RDBWriter<Sink>, aux: [(key: String, value: String)] = []
+        _ snapshot: [Database], to writer: inout RDBWriter<Sink>, aux: [(key: String, value: String)] = [],
+        encoders: Int = 0, encoderNice: Int32 = 0
     ) throws(FormatError) -> Int {
         try writer.writeHeader(aux: aux)
-        var written = 0
+        let pool = encoders > 0 ? ParallelKeyEncoder(threads: encoders, options: writer.options, nice: encoderNice) : nil
+        defer { pool?.stop() }
+        let before = writer.keysWritten
         for (index, database) in snapshot.enumerated() where !database.isEmpty {
             try writer.selectDB(index, keys: UInt64(database.count), expires: UInt64(database.expires.count))
-            for (key, value) in database.entries {
-                let header = RDBKeyHeader(
-                    database: index, key: key.byteBuffer, type: value.rdbType,
-                    expireAtMilliseconds: database.expires[key])
-                try writer.writeEntry(RDBEntry(header: header, value: value.rdbValue))
-                written += 1
+            guard let pool else {
+                for (key, value) in database.entries {
+                    try writer.writeEntry(entry(key, value, database.expires[key], index))
+                }
+                continue
             }
+            var chunk = KeyChunk(database: index)
+            for (key, value) in database.entries {
+                let cost = 1 + value.elementCount
+                if cost > parallelValueElements {
+                    // After what is queued before it, so that the file keeps the snapshot's order.
+                    if !chunk.items.isEmpty { pool.submit(chunk) }
+                    chunk = KeyChunk(database: index)
+                    try pool.writeReady(into: &writer, keepingAtMost: 0)
+                    try writer.writeEntry(entry(key, value, database.expires[key], index))
+                    continue
+                }
+                chunk.items.append((key, value, database.expires[key]))
+                chunk.elements += cost
+                if chunk.elements >= parallelChunkElements {
+                    pool.submit(chunk)
+                    chunk = KeyChunk(database: index)
+                    try pool.writeReady(into: &writer, keepingAtMost: 4 * encoders)
+                }
+            }
+            if !chunk.items.isEmpty { pool.submit(chunk) }
+            try pool.writeReady(into: &writer, keepingAtMost: 0)
         }
         try writer.finish()
-        return written
+        return writer.keysWritten - before
     }
 
-    /// Writes `snapshot` to `path` atomically (temp file in the same directory, fsync, rename, directory fsync).
+    /// Keys and elements in a chunk handed to an encoder thread.
+    static var parallelChunkElements: Int { 4096 }
+    /// Values with more elements are encoded by the saving thread itself, streamed to the file: an encoder
+    /// would hold the whole encoded value in memory.
+    static var parallelValueElements: Int { 65536 }
+
+    static func entry(_ key: Bytes, _ value: Value, _ expire: Int64?, _ database: Int) -> RDBEntry {
+        RDBEntry(
+            header: RDBKeyHeader(database: database, key: key.byteBuffer, type: value.rdbType, expireAtMilliseconds: expire),
+            value: value.rdbValue)
+    }
+
+    /// Writes `snapshot` to `path` atomically (temp file in the same directory, fsync, rename, directory fsync),
+    /// with `encoders` threads encoding keys at scheduling priority `encoderNice` (see
+    /// ``save(_:to:aux:encoders:encoderNice:)``).
     public static func saveRDB(
-        _ snapshot: [Database], path: String, options: RDBWriteOptions = .init(), aux: [(key: String, value: String)] = []
+        _ snapshot: [Database], path: String, options: RDBWriteOptions = .init(), aux: [(key: String, value: String)] = [],
+        encoders: Int = 0, encoderNice: Int32 = 0
     ) throws(FormatError) -> Int {
         let sink = try FileSink(path: path)
         var writer = RDBWriter(sink: sink, options: options)
         do {
-            return try save(snapshot, to: &writer, aux: aux)
+            return try save(snapshot, to: &writer, aux: aux, encoders: encoders, encoderNice: encoderNice)
         } catch {
             sink.abort()
             throw error
         }
+    }
+}
+
+/// Keys of one database, in snapshot order, for an encoder thread.
+struct KeyChunk: @unchecked Sendable {
+    let database: Int
+    var items: [(key: Bytes, value: Value, expire: Int64?)] = []
+    var elements = 0
+
+    init(database: Int) { self.database = database }
+}
+
+/// Threads that encode chunks of keys into RDB bytes, and the queue of results the saving thread writes in
+/// order. Chunks in flight (queued, being encoded, or encoded and not yet written) are bounded by the caller.
+final class ParallelKeyEncoder: @unchecked Sendable {
+    private let monitor = Monitor()
+    private var queue: [(sequence: Int, chunk: KeyChunk)] = []
+    private var queueHead = 0
+    private var results: [Int: Result<(bytes: ByteBuffer, keys: Int), FormatError>] = [:]
+    private var submitted = 0
+    private var written = 0
+    private var stopped = false
+    private var running: Int
+    private let options: RDBWriteOptions
+
+    init(threads: Int, options: RDBWriteOptions, nice: Int32) {
+        self.options = options
+        running = threads
+        for _ in 0..<threads {
+            DetachedThread.start { [self] in
+                // On Linux a thread has its own nice value: this one only yields to the server's event loop.
+                if nice != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }
+                work()
+            }
+        }
+    }
+
+    func submit(_ chunk: KeyChunk) {
+        monitor.lock()
+        queue.append((submitted, chunk))
+        submitted += 1
+        monitor.broadcast()
+        monitor.unlock()
+    }
+
+    /// Writes the encoded chunks that are next in order, waiting for them while more than `limit` are in flight.
+    func writeReady<Sink: ByteSink>(into writer: inout RDBWriter<Sink>, keepingAtMost limit: Int) throws(FormatError) {
+        while true {
+            monitor.lock()
+            while results[written] == nil && submitted - written > limit {
+                monitor.wait()
+            }
+            guard let result = results.removeValue(forKey: written) else {
+                monitor.unlock()
+                return
+            }
+            written += 1
+            monitor.unlock()
+            let (bytes, keys) = try result.get()
+            try writer.appendFragment(bytes, keys: keys)
+        }
+    }
+
+    /// Stops the threads (dropping what is queued) and waits for them to exit.
+    func stop() {
+        monitor.lock()
+        stopped = true
+        monitor.broadcast()
+        while running > 0 { monitor.wait() }
+        monitor.unlock()
+    }
+
+    private func work() {
+        while true {
+            monitor.lock()
+            while queueHead == queue.count && !stopped { monitor.wait() }
+            if stopped {
+                running -= 1
+                monitor.broadcast()
+                monitor.unlock()
+                return
+            }
+            let (sequence, chunk) = queue[queueHead]
+            queue[queueHead] = (sequence, KeyChunk(database: 0))
+            queueHead += 1
+            if queueHead == queue.count {
+                queue.removeAll(keepingCapacity: true)
+                queueHead = 0
+            }
+            monitor.unlock()
+            let result = encode(chunk)
+            monitor.lock()
+            results[sequence] = result
+            monitor.broadcast()
+            monitor.unlock()
+        }
+    }
+
+    private func encode(_ chunk: KeyChunk) -> Result<(bytes: ByteBuffer, keys: Int), FormatError> {
+        var fragment = RDBWriter(sink: BufferSink(), options: options)
+        fragment.beginFragment(database: chunk.database)
+        do throws(FormatError) {
+            for (key, value, expire) in chunk.items {
+                try fragment.writeEntry(Keyspace.entry(key, value, expire, chunk.database))
+            }
+            try fragment.flushFragment()
+        } catch {
+            return .failure(error)
+        }
+        return .success((fragment.sink.buffer, fragment.keysWritten))
     }
 }

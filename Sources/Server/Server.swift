@@ -295,7 +295,10 @@ final class ServerCore: @unchecked Sendable {
         if persistence.job?.kind == .rdb { throw BackgroundSaveInProgress() }
         let dirtyBefore = keyspace.dirty
         do {
-            _ = try Keyspace.saveRDB(keyspace.snapshot(), path: rdbPath, options: rdbWriteOptions, aux: rdbAux)
+            // The server waits for SAVE anyway: every core encodes.
+            _ = try Keyspace.saveRDB(
+                keyspace.snapshot(), path: rdbPath, options: rdbWriteOptions, aux: rdbAux,
+                encoders: ProcessInfo.processInfo.activeProcessorCount)
         } catch {
             lastSaveSucceeded = false
             serverLog.warning("Failed saving the DB: \(error)")

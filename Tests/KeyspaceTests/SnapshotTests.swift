@@ -1,6 +1,8 @@
 import HashTreeCollections
 import Keyspace
+import Formats
 import Testing
+import TestSupport
 
 @Suite("Snapshots")
 struct SnapshotTests {
@@ -101,4 +103,53 @@ struct SnapshotTests {
 final class ManualClock: @unchecked Sendable {
     var now: Int64
     init(_ now: Int64) { self.now = now }
+}
+
+@Suite("Saving with encoder threads")
+struct ParallelSaveTests {
+    /// Many small keys (many chunks), values around the chunk size, one value too big for an encoder (written
+    /// by the saving thread between chunks), compressible strings, expiries, three databases.
+    static func keyspace() -> Keyspace {
+        let keyspace = Keyspace()
+        var generator = SplitMix64(seed: 42)
+        for db in [0, 2, 5] {
+            for i in 0..<3_000 {
+                let key = Bytes("k\(db):\(i)")
+                switch generator.next() % 6 {
+                case 0: keyspace.set(db: db, key: key, value: .string(Bytes(String(repeating: "abc", count: Int(generator.next() % 200)))))
+                case 1: keyspace.set(db: db, key: key, value: .list(ListValue((0..<Int(1 + generator.next() % 300)).map { Bytes(integer: Int64($0)) })))
+                case 2:
+                    var set = SetValue()
+                    for member in 0..<(1 + generator.next() % 200) { set.members.insert(Bytes("m\(member)")) }
+                    keyspace.set(db: db, key: key, value: .set(set))
+                case 3:
+                    var hash = HashValue()
+                    for field in 0..<(1 + generator.next() % 150) { hash.fields[Bytes("f\(field)")] = Bytes("v\(field)") }
+                    keyspace.set(db: db, key: key, value: .hash(hash))
+                case 4:
+                    var zset = SortedSetValue()
+                    for member in 0..<(1 + generator.next() % 150) { zset.insert(Bytes("z\(member)"), score: Double(member) / 3) }
+                    keyspace.set(db: db, key: key, value: .sortedSet(zset))
+                default: keyspace.set(db: db, key: key, value: .string(Bytes(integer: Int64(bitPattern: generator.next()))))
+                }
+                if i % 10 == 0 { keyspace.setExpire(db: db, key: key, atMilliseconds: 4_000_000_000_000 + Int64(i)) }
+            }
+        }
+        keyspace.set(db: 2, key: "huge", value: .list(ListValue((0..<70_000).map { Bytes("item-\($0)") })))
+        keyspace.set(db: 2, key: "chunk-sized", value: .list(ListValue((0..<5_000).map { Bytes("x\($0)") })))
+        return keyspace
+    }
+
+    @Test("Encoder threads write the same bytes as the saving thread alone", arguments: [1, 2, 3])
+    func sameBytes(encoders: Int) throws {
+        let snapshot = Self.keyspace().snapshot()
+        let aux = [(key: "ctime", value: "1700000000")]
+        var alone = RDBWriter(sink: BufferSink())
+        let keys = try Keyspace.save(snapshot, to: &alone, aux: aux)
+        var parallel = RDBWriter(sink: BufferSink())
+        #expect(try Keyspace.save(snapshot, to: &parallel, aux: aux, encoders: encoders) == keys)
+        #expect(keys == 9_002)
+        #expect(parallel.sink.bytes == alone.sink.bytes)
+        #expect(parallel.keysWritten == alone.keysWritten)
+    }
 }

@@ -83,7 +83,7 @@ public final class RDBReadAhead<Source: ByteSource> {
     public init(reader: RDBReader<Source>, accepting accepts: ((RDBKeyHeader) -> Bool)? = nil) {
         shared = ReadAheadQueue(reader: reader, accepts: accepts)
         // The thread's closure is built here, where `Source` is known, so that the reader runs specialized code.
-        ReadAheadThread.start { [shared] in shared.produce() }
+        DetachedThread.start { [shared] in shared.produce() }
     }
 
     deinit {
@@ -98,18 +98,18 @@ public final class RDBReadAhead<Source: ByteSource> {
 }
 
 /// A detached POSIX thread running a closure (Formats does not depend on Foundation's `Thread`).
-private final class ReadAheadThread: @unchecked Sendable {
+package final class DetachedThread: @unchecked Sendable {
     private let body: () -> Void
 
     private init(_ body: @escaping () -> Void) {
         self.body = body
     }
 
-    static func start(_ body: @escaping () -> Void) {
-        let context = Unmanaged.passRetained(ReadAheadThread(body)).toOpaque()
+    package static func start(_ body: @escaping () -> Void) {
+        let context = Unmanaged.passRetained(DetachedThread(body)).toOpaque()
         var thread = pthread_t()
         let status = pthread_create(&thread, nil, { context in
-            let entry = Unmanaged<ReadAheadThread>.fromOpaque(context!).takeRetainedValue()
+            let entry = Unmanaged<DetachedThread>.fromOpaque(context!).takeRetainedValue()
             entry.body()
             return nil
         }, context)
@@ -119,11 +119,11 @@ private final class ReadAheadThread: @unchecked Sendable {
 }
 
 /// A mutex with one condition variable.
-private final class Monitor: @unchecked Sendable {
+package final class Monitor: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
 
-    init() {
+    package init() {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
     }
@@ -133,10 +133,10 @@ private final class Monitor: @unchecked Sendable {
         pthread_mutex_destroy(&mutex)
     }
 
-    func lock() { pthread_mutex_lock(&mutex) }
-    func unlock() { pthread_mutex_unlock(&mutex) }
-    func wait() { pthread_cond_wait(&condition, &mutex) }
-    func broadcast() { pthread_cond_broadcast(&condition) }
+    package func lock() { pthread_mutex_lock(&mutex) }
+    package func unlock() { pthread_mutex_unlock(&mutex) }
+    package func wait() { pthread_cond_wait(&condition, &mutex) }
+    package func broadcast() { pthread_cond_broadcast(&condition) }
 }
 
 /// What the caller and the reader thread share: the queue of batches, under `monitor`. The reader and the

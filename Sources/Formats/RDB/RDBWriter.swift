@@ -326,6 +326,31 @@ public struct RDBWriter<Sink: ByteSink> {
         return value
     }
 
+    // MARK: - Fragments (keys encoded apart, on other threads)
+
+    /// Makes this writer (over a ``BufferSink``, with the options of the file's writer) encode keys of database
+    /// `db` as a fragment of another writer's output: no header and no SELECTDB are written.
+    public mutating func beginFragment(database db: Int) {
+        database = db
+        databaseSelected = true
+    }
+
+    /// Moves what is staged into the sink (a fragment writer's bytes are then all in its ``BufferSink``).
+    public mutating func flushFragment() throws(FormatError) {
+        try flush()
+    }
+
+    /// Appends `bytes` another writer encoded for the current database (``beginFragment(database:)``) with
+    /// the same options, and counts its `keys`: the checksum, offset and ``keysWritten`` cover them as if this
+    /// writer had written them.
+    public mutating func appendFragment(_ bytes: ByteBuffer, keys: Int) throws(FormatError) {
+        try flush()
+        bytes.withUnsafeReadableBytes { crc.update($0) }
+        offset += Int64(bytes.readableBytes)
+        try sink.write(bytes)
+        keysWritten += keys
+    }
+
     // MARK: - Keys
 
     /// Writes one key with its whole value, in the encoding Redis of the target version would choose.

@@ -79,7 +79,9 @@ extension ServerCore {
         serverLog.notice("Background append only file rewriting started (snapshot taken in \(persistence.latestSnapshotMicroseconds) microseconds)")
         persistence.runInBackground(on: loop, {
             if preamble {
-                _ = try Keyspace.saveRDB(snapshot, path: basePath, options: options, aux: aux)
+                _ = try Keyspace.saveRDB(
+                    snapshot, path: basePath, options: options, aux: aux,
+                    encoders: ProcessInfo.processInfo.activeProcessorCount, encoderNice: 10)
             } else {
                 try ServerCore.writeCommandBase(snapshot, path: basePath, timestamps: timestamps)
             }

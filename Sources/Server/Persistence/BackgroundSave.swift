@@ -58,7 +58,10 @@ extension ServerCore {
         let options = rdbWriteOptions
         let aux = rdbAux
         persistence.runInBackground(on: loop, {
-            try Keyspace.saveRDB(snapshot, path: path, options: options, aux: aux)
+            // Encoders on every core, at a lower priority: they take what the event loop leaves.
+            try Keyspace.saveRDB(
+                snapshot, path: path, options: options, aux: aux, encoders: ProcessInfo.processInfo.activeProcessorCount,
+                encoderNice: 10)
         }) { [unowned self] result in
             self.backgroundSaveDone(result)
         }
