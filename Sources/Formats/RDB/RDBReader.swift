@@ -37,6 +37,9 @@ public struct RDBReader<Source: ByteSource> {
     private var state: State = .start
     private var pending: [RDBEvent] = []
     private var pendingIndex = 0
+    /// The last entry ID of the stream being read: entries must ascend across its nodes too (Redis writes the
+    /// nodes in ID order; out of order, the stream could not be rebuilt).
+    private var lastStreamEntryID: RDBStreamID?
     private var currentKey: ByteBuffer?
     private var currentType: RDBType?
     private var phase: FormatError.Phase = .start
@@ -578,6 +581,7 @@ public struct RDBReader<Source: ByteSource> {
             state = .quicklist(remaining: nodes, version2: type == .listQuicklist2)
         case .stream, .stream2, .stream3:
             let nodes = try readCount("stream node")
+            lastStreamEntryID = nil
             state = .streamNodes(remaining: nodes, type: type)
         case .module:
             let moduleID = try readLength()
@@ -891,7 +895,8 @@ public struct RDBReader<Source: ByteSource> {
         index += 1
         var seenLive: Int64 = 0
         var seenDeleted: Int64 = 0
-        var previous: RDBStreamID? = nil
+        var previous = lastStreamEntryID
+        defer { lastStreamEntryID = previous }
         while index < entries.count {
             guard entries.count - index >= 3, let flags = RDBReader.integer(entries[index]),
                 let msDiff = RDBReader.integer(entries[index + 1]), let seqDiff = RDBReader.integer(entries[index + 2])
