@@ -51,10 +51,10 @@ extension Keyspace {
     /// RESIZEDB hint, every key with its expiry, EOF and checksum. Runs on any thread: the snapshot is a value.
     ///
     /// With `encoders` above 0, keys are encoded (values turned into their RDB encodings, LZF included) by that
-    /// many threads (at `encoderNice`: a positive value leaves the cores to other threads first), in chunks of a few thousand elements, while the calling thread walks the snapshot and
-    /// writes the encoded chunks in order (checksum, file writes); values of more than
-    /// ``parallelValueElements`` elements are written by the calling thread itself, in bounded memory. The file
-    /// is the same byte for byte.
+    /// many threads (at `encoderNice`: a positive value leaves the cores to other threads first), in chunks of a
+    /// few thousand elements, while the calling thread walks the snapshot and writes the encoded chunks in order
+    /// (checksum, file writes); values of more than ``parallelValueElements`` elements are written by the calling
+    /// thread itself, in bounded memory. The file is the same byte for byte.
     ///
     /// - Returns: the number of keys written.
     /// - Throws: what the writer and its sink throw (`.io` on a full disk…).

@@ -151,11 +151,15 @@ extension FileSink {
     ///
     /// - Returns: the paths removed.
     @discardableResult
-    public static func removeAbandonedTemporaryFiles(in directory: String, destinations: Set<String>? = nil) -> [String] {
+    public static func removeAbandonedTemporaryFiles(
+        in directory: String, destinations: Set<String>? = nil
+    ) -> [String] {
         guard let stream = opendir(directory.isEmpty ? "." : directory) else { return [] }
         var names: [String] = []
         while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { bytes in
+                String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            }
             names.append(name)
         }
         closedir(stream)
