@@ -240,6 +240,10 @@ private struct Context {
                 }
                 let expire =
                     parts.count == 3 ? try optionalInteger(parts[2], "field expire_at_ms", as: Int64.self) : nil
+                if let expire, expire < 0 || expire > RDBReader<ByteBufferSource>.maxFieldExpire {
+                    // Redis keeps field expiries in 48 bits (EB_EXPIRE_TIME_MAX) and refuses others when loading.
+                    throw error("field expire_at_ms \(expire) is outside 0...2^48-1")
+                }
                 let field = try bytes(parts[0], "hash field")
                 try unique(field, &seen, "hash field")
                 fields.append(

@@ -389,14 +389,15 @@ import Testing
         #expect(record.standardError.contains("invalid score x"))
     }
 
-    /// Records that would make an RDB file Redis refuses (found by FuzzJSON: a hash with a field twice was written
-    /// as is, and the file did not load). Each must fail naming the key and the duplicate, and write nothing.
+    /// Records that would make an RDB file Redis refuses (found by FuzzJSON: they were written as they were, and
+    /// the file did not load). Each must fail naming the key and the defect, and write nothing.
     @Test(arguments: [
         ("0001-hash-duplicate-field.jsonl", "key \"h2\"", "duplicate hash field \"f2\""),
         ("0002-set-duplicate-member-base64.jsonl", "key \"s\"", "duplicate set member \"a\""),
         ("0003-zset-duplicate-member.jsonl", "key \"z\"", "duplicate zset member \"m\""),
+        ("0004-hash-field-expiry-beyond-48-bits.jsonl", "key \"hfe\"", "field expire_at_ms 281474976710656 is outside"),
     ])
-    func duplicateMembersAreRefused(_ file: String, _ key: String, _ message: String) throws {
+    func invalidRecordsAreRefused(_ file: String, _ key: String, _ message: String) throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("dump.rdb").path

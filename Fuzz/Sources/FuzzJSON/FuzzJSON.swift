@@ -4,7 +4,7 @@ import JSONRecords
 import NIOCore
 
 // redis-convert's JSON and JSON Lines reader, with input delivered in windows of 13 bytes and of 64 KiB, which
-// must all give the same records or the same error. The records read are then written as an RDB file (the
+// must give the same records or the same error. The records read are then written as an RDB file (the
 // JSON → RDB conversion) and what the writer accepts must read back whole, checksum included.
 
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -722,7 +722,7 @@ public struct RDBReader<Source: ByteSource> {
     }
 
     /// Field expiry times are capped at 2^48 - 1 milliseconds (EB_EXPIRE_TIME_MAX).
-    static var maxFieldExpire: Int64 { (1 << 48) - 1 }
+    public static var maxFieldExpire: Int64 { (1 << 48) - 1 }
 
     private func checkDuplicates(_ entries: [BlobEntry], stride: Int, in blob: ByteBuffer, what: String) throws(FormatError) {
         guard options.checkDuplicates, entries.count > stride else { return }
