@@ -121,6 +121,7 @@ extension Keyspace {
     public func swapDatabases(_ a: Int, _ b: Int) {
         if !watchers.isEmpty { touchWatchedForSwap(a, b) }
         databases.swapAt(a, b)
+        (averageTTL[a], averageTTL[b]) = (averageTTL[b], averageTTL[a])
         dirty += 1
     }
 

@@ -56,6 +56,9 @@ public final class Keyspace: @unchecked Sendable {
     public var keyspaceHits = 0
     public var keyspaceMisses = 0
     public var commandsProcessed = 0
+    /// Per database, the running estimate of the time to live of keys with an expiry, in milliseconds, that
+    /// active expiry keeps from its samples (INFO keyspace `avg_ttl`); absent is 0.
+    public internal(set) var averageTTL: [Int: Int64] = [:]
 
     // MARK: WATCH
     var watchers: [WatchedKey: [Session]] = [:]
@@ -205,6 +208,7 @@ public final class Keyspace: @unchecked Sendable {
             removed += databases[index].count
             if !watchers.isEmpty { touchAllWatched(db: index) }
             databases[index] = Database()
+            averageTTL[index] = nil
         }
         dirty += removed
         return removed
@@ -244,16 +248,31 @@ public final class Keyspace: @unchecked Sendable {
         defer { commandTime = 0 }
         var removed = 0
         for db in databases.indices {
+            if databases[db].expires.isEmpty { averageTTL[db] = nil }
             var rounds = 0
             while rounds < maxRounds, !databases[db].expires.isEmpty {
                 rounds += 1
                 var expiredInRound = 0
+                var ttlSum: Int64 = 0
+                var ttlSamples: Int64 = 0
                 let expires = databases[db].expires
                 let sampleCount = min(samples, expires.count)
                 for _ in 0..<sampleCount {
                     let offset = Int.random(in: 0..<expires.count)
                     let (key, when) = expires[expires.index(expires.startIndex, offsetBy: offset)]
-                    if when <= commandTime, expireIfNeeded(db: db, key: key) { expiredInRound += 1 }
+                    if when <= commandTime {
+                        if expireIfNeeded(db: db, key: key) { expiredInRound += 1 }
+                    } else {
+                        ttlSum &+= when - commandTime
+                        ttlSamples += 1
+                    }
+                }
+                // Redis's estimate: the first sample's mean, then 1/50 of each new mean.
+                if ttlSamples > 0 {
+                    let mean = ttlSum / ttlSamples
+                    var previous = averageTTL[db] ?? 0
+                    if previous == 0 { previous = mean }
+                    averageTTL[db] = (previous / 50) * 49 + mean / 50
                 }
                 removed += expiredInRound
                 if expiredInRound * 4 <= sampleCount { break }

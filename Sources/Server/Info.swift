@@ -142,7 +142,10 @@ extension ServerCore {
             return ["cluster_enabled:0"]
         case "keyspace":
             return keyspace.databases.enumerated().compactMap { index, database in
-                database.isEmpty ? nil : "db\(index):keys=\(database.count),expires=\(database.expires.count),avg_ttl=0"
+                database.isEmpty
+                    ? nil
+                    : "db\(index):keys=\(database.count),expires=\(database.expires.count),"
+                        + "avg_ttl=\(keyspace.averageTTL[index] ?? 0)"
             }
         default:
             return nil
