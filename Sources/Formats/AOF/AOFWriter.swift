@@ -180,18 +180,7 @@ extension ByteBuffer {
     /// - Returns: the number of bytes written.
     @discardableResult
     public mutating func writeRESPCommand<Arguments: Collection<ByteBuffer>>(_ arguments: Arguments) -> Int {
-        let before = writerIndex
-        writeStaticString("*")
-        writeString(String(arguments.count))
-        writeStaticString("\r\n")
-        for argument in arguments {
-            writeStaticString("$")
-            writeString(String(argument.readableBytes))
-            writeStaticString("\r\n")
-            writeImmutableBuffer(argument)
-            writeStaticString("\r\n")
-        }
-        return writerIndex - before
+        writeRESPCommand(bytes: arguments.lazy.map(\.readableBytesView))
     }
 
     /// ``writeRESPCommand(_:)`` for arguments that are byte collections.
