@@ -473,24 +473,31 @@ extension RDBWriter {
     }
 
     private mutating func writeSpooledStream(_ assembly: KeyAssembly, _ spool: ElementSpool) throws(FormatError) {
-        // Nodes of streamNodeMaxEntries entries, written as the in-memory path writes them, a node at a time.
+        // The nodes the in-memory path would write: counted in a first pass over the spool, then written a node
+        // at a time.
+        var sizer = StreamNodeSizer(options)
+        var nodeCount = 0
+        try spool.forEach(.stream) { element throws(FormatError) in
+            guard case .streamEntry(let entry) = element else { return }
+            if sizer.add(entry) { nodeCount += 1 }
+        }
         var node: [RDBStreamEntry] = []
         var first: RDBStreamID?
         var last = RDBStreamID(milliseconds: 0, sequence: 0)
-        let nodeSize = max(1, options.streamNodeMaxEntries)
         let type: RDBType = version >= 11 ? .stream3 : version == 10 ? .stream2 : .stream
         staging.appendInteger(type.rawValue)
         try writeString(.bytes(assembly.header.key))
-        try writeLength(UInt64((spool.count + nodeSize - 1) / nodeSize))
+        try writeLength(UInt64(nodeCount))
+        sizer = StreamNodeSizer(options)
         try spool.forEach(.stream) { element throws(FormatError) in
             guard case .streamEntry(let entry) = element else { return }
             if first == nil { first = entry.id }
             last = entry.id
-            node.append(entry)
-            if node.count == nodeSize {
+            if sizer.add(entry) && !node.isEmpty {
                 try writeStreamNode(node)
                 node.removeAll(keepingCapacity: true)
             }
+            node.append(entry)
         }
         if !node.isEmpty { try writeStreamNode(node) }
         var stream = RDBStream()
@@ -500,9 +507,63 @@ extension RDBWriter {
     }
 }
 
-/// Decides quicklist node boundaries from element sizes alone, as Redis fills nodes of at most `limit` bytes:
-/// `add` returns true when the element starts a new node after a full one. Both the in-memory and the spooled
-/// paths use it, so they split lists identically.
+/// Decides stream node boundaries as XADD does (t_stream.c, streamAppendItem): an entry starts a new node when
+/// the current one holds `stream-node-max-entries` entries, or when the node's listpack bytes plus the entry's
+/// field and value bytes reach `stream-node-max-bytes`. `add` returns true when the entry starts a node (the
+/// first one does). Both the in-memory and the spooled paths use it, so they split streams identically.
+struct StreamNodeSizer {
+    let maxEntries: Int
+    let maxBytes: Int
+    /// The node's listpack bytes without its entry count (which grows as entries are added).
+    private var nodeBytes = 0
+    private var nodeEntries = 0
+    private var masterFields: [RDBString] = []
+    private var masterID = RDBStreamID(milliseconds: 0, sequence: 0)
+
+    init(_ options: RDBWriteOptions) {
+        maxEntries = options.streamNodeMaxEntries
+        maxBytes = options.streamNodeMaxBytes <= 0 || options.streamNodeMaxBytes > 1 << 30 ? 1 << 30 : options.streamNodeMaxBytes
+    }
+
+    mutating func add(_ entry: RDBStreamEntry) -> Bool {
+        var startsNode = nodeEntries == 0
+        if !startsNode {
+            let listpackBytes = nodeBytes + ListpackBuilder.entrySize(integer: Int64(nodeEntries))
+            let entryBytes = entry.fields.reduce(0) { $0 + $1.field.byteCount + $1.value.byteCount }
+            startsNode = listpackBytes + entryBytes >= maxBytes || (maxEntries > 0 && nodeEntries >= maxEntries)
+        }
+        if startsNode {
+            // Header and end byte, deleted count, field count, the master fields, the master terminator.
+            masterFields = entry.fields.map(\.field)
+            nodeBytes = Listpack.headerSize + 1 + ListpackBuilder.entrySize(integer: 0)
+                + ListpackBuilder.entrySize(integer: Int64(entry.fields.count))
+                + masterFields.reduce(0) { $0 + ListpackBuilder.entrySize($1) } + ListpackBuilder.entrySize(integer: 0)
+            nodeEntries = 0
+            masterID = entry.id
+        }
+        let sameFields = entry.fields.count == masterFields.count
+            && zip(entry.fields, masterFields).allSatisfy { $0.field == $1 }
+        nodeBytes += ListpackBuilder.entrySize(integer: sameFields ? 2 : 0)
+            + ListpackBuilder.entrySize(integer: Int64(bitPattern: entry.id.milliseconds &- masterID.milliseconds))
+            + ListpackBuilder.entrySize(integer: Int64(bitPattern: entry.id.sequence &- masterID.sequence))
+        if sameFields {
+            nodeBytes += entry.fields.reduce(0) { $0 + ListpackBuilder.entrySize($1.value) }
+            nodeBytes += ListpackBuilder.entrySize(integer: Int64(3 + entry.fields.count))
+        } else {
+            nodeBytes += ListpackBuilder.entrySize(integer: Int64(entry.fields.count))
+            nodeBytes += entry.fields.reduce(0) { $0 + ListpackBuilder.entrySize($1.field) + ListpackBuilder.entrySize($1.value) }
+            nodeBytes += ListpackBuilder.entrySize(integer: Int64(4 + 2 * entry.fields.count))
+        }
+        nodeEntries += 1
+        return startsNode
+    }
+}
+
+/// Decides quicklist node boundaries from element sizes alone, as Redis's push fills nodes of at most `limit`
+/// bytes (quicklist.c, _quicklistNodeAllowInsert): the element starts a new node when the node's bytes plus an
+/// estimate of the entry (its string length plus 8 for a listpack, Redis 7; plus the ziplist header sizes its
+/// length implies, Redis 3.2 to 6.2) exceed the limit. `add` returns true when the element starts a new node
+/// after a full one. Both the in-memory and the spooled paths use it, so they split lists identically.
 struct QuicklistNodeSizer {
     let version2: Bool
     let limit: Int
@@ -520,8 +581,12 @@ struct QuicklistNodeSizer {
     mutating func add(_ item: RDBString) -> Bool {
         let header = version2 ? Listpack.headerSize + 1 : Ziplist.headerSize + 1
         var size = version2 ? ListpackBuilder.entrySize(item) : ZiplistBuilder.entrySize(item, previousEntryBytes: previousEntryBytes)
+        let length = item.byteCount
+        let estimate = version2
+            ? length + 8  // SIZE_ESTIMATE_OVERHEAD
+            : length + (length < 254 ? 1 : 5) + (length < 64 ? 1 : length < 16384 ? 2 : 5)
         var startsNode = false
-        if nodeCount > 0 && nodeBytes + size > limit {
+        if nodeCount > 0 && nodeBytes + estimate > limit {
             startsNode = true
             nodeBytes = header
             nodeCount = 0

@@ -117,33 +117,38 @@ extension RDBWriter {
         if let bad = members.first(where: { $0.score.isNaN }) {
             throw FormatError(.corrupt, offset: offset, "sorted set member \"\(bad.member)\" has a NaN score, which Redis cannot hold")
         }
+        // Sorted-set order: by score, then member bytes.
+        func ordered(_ a: RDBScoredMember, _ b: RDBScoredMember) -> Bool {
+            a.score != b.score ? a.score < b.score : RDBWriter.lessBytes(a.member, b.member)
+        }
         switch type {
         case .zsetZiplist, .zsetListpack:
-            // Ordered by score, then member bytes (zzlInsert order); what Redis wrote usually is already.
-            func ordered(_ a: RDBScoredMember, _ b: RDBScoredMember) -> Bool {
-                a.score != b.score ? a.score < b.score : RDBWriter.lessBytes(a.member, b.member)
-            }
+            // In order (zzlInsert order); what Redis wrote usually is already.
             let inOrder = zip(members, members.dropFirst()).allSatisfy { !ordered($1, $0) }
             let sorted = inOrder ? members : members.sorted(by: ordered)
             if type == .zsetZiplist {
                 var builder = ZiplistBuilder()
                 for member in sorted {
                     builder.append(member.member)
-                    builder.append(RDBWriter.scoreString(member.score))
+                    builder.append(RDBWriter.scoreString(member.score, version: version))
                 }
                 try writeBlob(builder.finish())
             } else {
                 var builder = ListpackBuilder(capacityBytes: sorted.reduce(0) { $0 &+ $1.member.byteCount &+ 12 })
                 for member in sorted {
                     builder.append(member.member)
-                    RDBWriter.appendScore(member.score, to: &builder)
+                    RDBWriter.appendScore(member.score, to: &builder, version: version)
                 }
                 try writeBlob(builder.finish())
             }
         default:
             try writeLength(UInt64(members.count))
-            // Redis writes skiplists from the highest score down, so that loading appends at the head.
-            for member in members.reversed() {
+            // Redis writes skiplists from the highest score down, so that loading appends at the head: members in
+            // order (a sorted set in memory) are written reversed, members in reverse order (as a file holds them)
+            // as they are, others sorted first.
+            let descending = zip(members, members.dropFirst()).allSatisfy { !ordered($0, $1) }
+            let highestFirst = descending ? members : members.sorted(by: ordered).reversed()
+            for member in highestFirst {
                 try writeString(member.member)
                 if type == .zsetV2 {
                     writeBinaryDouble(member.score)
@@ -155,19 +160,20 @@ extension RDBWriter {
         }
     }
 
-    /// A score as a compact-encoding entry: an integer when integral, else the shortest round-trip text.
-    static func scoreString(_ score: Double) -> RDBString {
+    /// A score as a compact-encoding entry, as that release's zset code stores it (d2string): an integer when
+    /// integral (and exact), else text: "%.17g" up to Redis 7.0 (RDB 10), the shortest round-trip text from
+    /// Redis 7.2 (RDB 11); "-0", "inf", "-inf".
+    static func scoreString(_ score: Double, version: Int) -> RDBString {
         if let value = integralScore(score) { return .integer(value) }
-        return .bytes(ByteBuffer(string: scoreText(score)))
+        return withScoreText(score, version: version) { .bytes(ByteBuffer(bytes: $0)) }
     }
 
-    /// ``scoreString(_:)`` appended to a listpack, without a buffer for the text.
-    static func appendScore(_ score: Double, to builder: inout ListpackBuilder) {
+    /// ``scoreString(_:version:)`` appended to a listpack, without a buffer for the text.
+    static func appendScore(_ score: Double, to builder: inout ListpackBuilder, version: Int) {
         if let value = integralScore(score) {
             builder.append(integer: value)
         } else {
-            var text = scoreText(score)
-            text.withUTF8 { builder.append(raw: UnsafeRawBufferPointer($0)) }
+            withScoreText(score, version: version) { builder.append(raw: $0) }
         }
     }
 
@@ -176,8 +182,14 @@ extension RDBWriter {
         score == score.rounded() && abs(score) < 1e17 && !(score == 0 && score.sign == .minus) ? Int64(score) : nil
     }
 
-    private static func scoreText(_ score: Double) -> String {
-        score.isInfinite ? (score > 0 ? "inf" : "-inf") : score.description
+    private static func withScoreText<R>(_ score: Double, version: Int, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        if score.isInfinite { return (score > 0 ? ScoreText.infinity : ScoreText.minusInfinity).withUnsafeBytes(body) }
+        if score == 0 { return (score.sign == .minus ? ScoreText.minusZero : ScoreText.zero).withUnsafeBytes(body) }
+        guard version <= 10 else {
+            var text = score.description
+            return text.withUTF8 { body(UnsafeRawBufferPointer($0)) }
+        }
+        return ScoreText.withPrintfG17(score, body)  // Redis before 7.2
     }
 
     /// Byte order of two strings (integers as their decimal text).
@@ -280,17 +292,19 @@ extension RDBWriter {
         try writeLength(id.sequence)
     }
 
-    /// Stream nodes of up to `streamNodeMaxEntries` entries; the master fields are the node's first entry's,
-    /// and entries with the same field names are written with the SAMEFIELDS flag (t_stream.c).
+    /// Stream nodes split as XADD splits them (``StreamNodeSizer``); the master fields are the node's first
+    /// entry's, and entries with the same field names are written with the SAMEFIELDS flag (t_stream.c).
     private mutating func writeStream(_ stream: RDBStream, type: RDBType) throws(FormatError) {
         let entries = stream.entries
-        let nodeSize = max(1, options.streamNodeMaxEntries)
-        let nodeCount = (entries.count + nodeSize - 1) / nodeSize
-        try writeLength(UInt64(nodeCount))
-        var start = 0
-        while start < entries.count {
-            try writeStreamNode(entries[start..<min(start + nodeSize, entries.count)])
-            start += nodeSize
+        var sizer = StreamNodeSizer(options)
+        var nodeStarts: [Int] = []
+        for (index, entry) in entries.enumerated() where sizer.add(entry) {
+            nodeStarts.append(index)
+        }
+        try writeLength(UInt64(nodeStarts.count))
+        for (node, start) in nodeStarts.enumerated() {
+            let end = node + 1 < nodeStarts.count ? nodeStarts[node + 1] : entries.count
+            try writeStreamNode(entries[start..<end])
         }
         try writeStreamTail(stream, type: type, entryCount: entries.count, firstEntryID: entries.first?.id, lastEntryID: entries.last?.id)
     }

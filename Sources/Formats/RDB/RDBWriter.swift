@@ -34,8 +34,9 @@ public struct RDBWriteOptions: Sendable {
     /// `list-max-ziplist-entries` / `-value` of Redis 2.8 (RDB 6 lists).
     public var listMaxZiplistEntries = 512
     public var listMaxZiplistValue = 64
-    /// `stream-node-max-entries`.
+    /// `stream-node-max-entries` and `stream-node-max-bytes`: a stream node ends as XADD ends one.
     public var streamNodeMaxEntries = 100
+    public var streamNodeMaxBytes = 4096
     /// A key written element by element (``RDBWriter/beginKey(_:)``) moves to a spool file beyond this many
     /// elements or bytes, so that memory stays bounded (both far above every compact-encoding threshold). The
     /// bytes count each element's data and its entry in memory (a few dozen bytes).
