@@ -76,6 +76,14 @@ struct Convert: ParsableCommand {
         help: "Leave out, with a warning, what the output format or RDB version cannot hold, instead of failing.")
     var skipUnsupported = false
 
+    @Flag(
+        name: .long,
+        help: """
+            With --to rdb: compress every string value anew. By default a string value that the input RDB stored \
+            LZF-compressed keeps those compressed bytes (checked by decompressing them).
+            """)
+    var recompress = false
+
     @Option(
         name: .long, help: ArgumentHelp("With --to memory-csv: only the n largest keys, largest first.", valueName: "n")
     )
@@ -92,6 +100,7 @@ struct Convert: ParsableCommand {
                 throw ValidationError("--rdb-version must be between \(versions.lowerBound) and \(versions.upperBound)")
             }
         }
+        if recompress && to != .rdb { throw ValidationError("--recompress applies to --to rdb only") }
         if let top {
             guard to == .memoryCSV else { throw ValidationError("--top applies to --to memory-csv only") }
             guard top > 0 else { throw ValidationError("--top must be at least 1") }
@@ -155,7 +164,8 @@ struct Convert: ParsableCommand {
         case .resp, .aof:
             try Convert.run(RESPWriter(sink: sink, skipUnsupported: skipUnsupported), kind, source, filter, &progress)
         case .rdb:
-            let writer = RDBRecordWriter(sink: sink, version: rdbVersion ?? 10, skipUnsupported: skipUnsupported)
+            var writer = RDBRecordWriter(sink: sink, version: rdbVersion ?? 10, skipUnsupported: skipUnsupported)
+            writer.reusesCompressedStrings = !recompress
             try Convert.run(writer, kind, source, filter, &progress)
         case .memoryCSV:
             try Convert.run(MemoryCSVWriter(sink: sink, top: top), kind, source, filter, &progress)
@@ -201,7 +211,7 @@ struct Convert: ParsableCommand {
         do throws(FormatError) {
             switch kind {
             case .rdb where writer.streamsElements:
-                var entries = RDBEntrySource(source: source)
+                var entries = RDBEntrySource(source: source, keepingCompressedStrings: writer.reusesCompressedStrings)
                 try Convert.stream(&entries, into: &writer, filter: filter, progress: &progress)
             case .rdb:
                 var entries = RDBEntrySource(source: source)

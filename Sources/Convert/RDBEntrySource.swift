@@ -13,12 +13,18 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
     private var position = 0
     private var elementIndex = 0
     private var eventIndex = 0
+    private var compressedIndex = 0
     private(set) var info = RDBFileInfo()
     private(set) var offset: Int64 = 0
     private var ended = false
 
-    init(source: Source) {
+    private let keepsCompressedStrings: Bool
+
+    /// `keepingCompressedStrings`: offer the strings the input stored LZF-compressed to the writer
+    /// (``RecordWriter/offerCompressedStrings(_:)``) when streaming.
+    init(source: Source, keepingCompressedStrings: Bool = false) {
         self.source = source
+        self.keepsCompressedStrings = keepingCompressedStrings
     }
 
     /// Whether the next event is an element (``takeElement()``) or another one (``takeEvent()``); nil at the
@@ -26,12 +32,17 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
     private mutating func next(_ filter: KeyFilter) throws(FormatError) -> Bool? {
         while position == batch.isElement.count {
             if let error = batch.error { throw error }
-            if let source = source.take() { readAhead = RDBReadAhead(reader: RDBReader(source: source), accepting: filter.accepts) }
+            if let source = source.take() {
+                var options = RDBReadOptions()
+                options.keepsCompressedStrings = keepsCompressedStrings
+                readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options, chunkSize: 64 * 1024), accepting: filter.accepts)
+            }
             guard let next = readAhead?.next() else { return nil }
             batch = consume next
             position = 0
             elementIndex = 0
             eventIndex = 0
+            compressedIndex = 0
             offset = batch.offset
         }
         let isElement = batch.isElement[position]
@@ -45,6 +56,17 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         swap(&element, &batch.elements[elementIndex])
         elementIndex += 1
         return element
+    }
+
+    /// The LZF strings read for the event ``next(_:)`` just announced, when the reader kept them.
+    private mutating func takeCompressedStrings() -> [RDBCompressedString] {
+        guard compressedIndex < batch.compressedStrings.count,
+              batch.compressedStrings[compressedIndex].event == position - 1
+        else { return [] }
+        compressedIndex += 1
+        var strings: [RDBCompressedString] = []
+        swap(&strings, &batch.compressedStrings[compressedIndex - 1].strings)
+        return strings
     }
 
     private mutating func takeEvent() -> RDBEvent {
@@ -61,6 +83,10 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
     ) throws(FormatError) -> Bool {
         guard !ended else { return false }
         while let isElement = try next(filter) {
+            if compressedIndex < batch.compressedStrings.count {
+                let strings = takeCompressedStrings()
+                if !strings.isEmpty { writer.offerCompressedStrings(strings) }
+            }
             if isElement {
                 try writer.writeElement(takeElement())
                 continue

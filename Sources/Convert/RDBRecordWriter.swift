@@ -15,6 +15,9 @@ struct RDBRecordWriter: RecordWriter {
     /// MODULE_AUX saved "after the keyspace" (when = 2, REDISMODULE_AUX_AFTER_RDB) goes at the end, as Redis does.
     private var moduleAuxAfterKeys: [RDBModuleValue] = []
     private var skippedReported = 0
+    /// Store again the LZF bytes of strings that arrived compressed, where the output holds the same strings,
+    /// instead of compressing them anew.
+    var reusesCompressedStrings = false
 
     init(sink: OutputSink, version: Int, skipUnsupported: Bool) {
         var options = RDBWriteOptions()
@@ -59,6 +62,10 @@ struct RDBRecordWriter: RecordWriter {
 
     mutating func writeElement(_ element: RDBElement) throws(FormatError) {
         try writer.writeElement(element)
+    }
+
+    mutating func offerCompressedStrings(_ strings: [RDBCompressedString]) {
+        writer.offerCompressedStrings(strings)
     }
 
     mutating func endKey() throws(FormatError) {

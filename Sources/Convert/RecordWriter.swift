@@ -18,11 +18,18 @@ protocol RecordWriter {
     mutating func beginKey(_ header: RDBKeyHeader) throws(FormatError)
     mutating func writeElement(_ element: RDBElement) throws(FormatError)
     mutating func endKey() throws(FormatError)
+    /// True when the writer wants the strings that the input stored LZF-compressed (``offerCompressedStrings(_:)``).
+    var reusesCompressedStrings: Bool { get }
+    /// Strings that the input stored LZF-compressed (their decompression verified), read for the event that
+    /// follows: a writer may store those compressed bytes again where it writes the same strings.
+    mutating func offerCompressedStrings(_ strings: [RDBCompressedString])
 }
 
 extension RecordWriter {
     var streamsElements: Bool { false }
+    var reusesCompressedStrings: Bool { false }
     mutating func beginKey(_ header: RDBKeyHeader) throws(FormatError) { preconditionFailure("not a streaming writer") }
     mutating func writeElement(_ element: RDBElement) throws(FormatError) { preconditionFailure("not a streaming writer") }
     mutating func endKey() throws(FormatError) { preconditionFailure("not a streaming writer") }
+    mutating func offerCompressedStrings(_ strings: [RDBCompressedString]) {}
 }

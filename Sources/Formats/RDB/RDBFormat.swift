@@ -10,6 +10,7 @@
 //
 // LEN: 00xxxxxx (6 bit) | 01xxxxxx yyyyyyyy (14 bit BE) | 0x80 u32 BE | 0x81 u64 BE (RDB >= 8) | 11xxxxxx special
 // STR: LEN bytes | 0xC0 i8 | 0xC1 i16 LE | 0xC2 i32 LE | 0xC3 LEN clen LEN len <lzf>
+import NIOCore
 
 /// The dialect of an RDB file, told by its magic: type 22 and opcode 243 differ between the two.
 public enum RDBDialect: Hashable, Sendable {
@@ -240,6 +241,23 @@ public struct RDBReadOptions: Sendable {
     public var verifyChecksum = true
     /// Check embedded blobs for duplicate members (sets, hash fields, zset members), as Redis's deep sanitization does.
     public var checkDuplicates = true
+    /// Keep, for each key, the strings it stored LZF-compressed (its name, a string value, embedded blobs such
+    /// as listpacks and quicklist nodes) with their compressed bytes (``RDBReader/takeCompressedStrings()``),
+    /// so that a writer can store the same bytes again instead of compressing them anew. At most
+    /// ``maxCompressedStringBytes`` per key are kept.
+    public var keepsCompressedStrings = false
+    public var maxCompressedStringBytes = 8 * 1024 * 1024
 
     public init() {}
+}
+
+/// A string an RDB stored LZF-compressed: its bytes, and the compressed bytes they were decompressed from.
+public struct RDBCompressedString: Sendable {
+    public var bytes: ByteBuffer
+    public var compressed: ByteBuffer
+
+    public init(bytes: ByteBuffer, compressed: ByteBuffer) {
+        self.bytes = bytes
+        self.compressed = compressed
+    }
 }

@@ -28,6 +28,9 @@ public struct RDBReadAheadBatch {
     public var isElement: [Bool] = []
     public var elements: [RDBElement] = []
     public var events: [RDBEvent] = []
+    /// With ``RDBReadOptions/keepsCompressedStrings``: the strings stored LZF-compressed that the reader read
+    /// up to an event (``RDBReader/takeCompressedStrings()``), with that event's index in `isElement`, in order.
+    public var compressedStrings: [(event: Int, strings: [RDBCompressedString])] = []
     /// The reader's offset after the last event (for a progress bar).
     public var offset: Int64 = 0
     /// After the `.end` event: the bytes that followed the RDB (read to the end, which verifies a gzip trailer).
@@ -195,6 +198,7 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
             monitor.unlock()
         }
         guard var reader = self.reader.take() else { return }
+        let keepsCompressedStrings = reader.options.keepsCompressedStrings
         var batch = RDBReadAheadBatch()
         var capacity = (events: 64, elements: 256)
         var batchStart = reader.offset
@@ -202,12 +206,20 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
         while !ended {
             do throws(FormatError) {
                 if let event = try reader.next() {
+                    if keepsCompressedStrings {
+                        let strings = reader.takeCompressedStrings()
+                        if !strings.isEmpty { batch.compressedStrings.append((batch.isElement.count, strings)) }
+                    }
                     switch consume event {
                     case .element(let element):
                         batch.elements.append(element)
                         batch.isElement.append(true)
                     case .beginKey(let header) where accepts.map({ !$0(header) }) ?? false:
                         _ = try reader.skipValue()
+                        if keepsCompressedStrings {  // the skipped key's, not the next event's
+                            _ = reader.takeCompressedStrings()
+                            if batch.compressedStrings.last?.event == batch.isElement.count { batch.compressedStrings.removeLast() }
+                        }
                     case .end(let status):
                         batch.trailingBytes = try reader.readTrailingBytes()
                         ended = true

@@ -51,6 +51,9 @@ public struct RDBReader<Source: ByteSource> {
     private var discardedElements = 0
     /// Where the data of the last raw string read started (nil when it was LZF- or integer-encoded).
     private var lastStringDataOffset: Int64?
+    /// With `keepsCompressedStrings`: the LZF strings of the key being read (or last read), until taken.
+    private var compressedStrings: [RDBCompressedString] = []
+    private var compressedStringBytes = 0
 
     private enum PlainKind {
         case list, set, zsetV1, zsetV2, hash
@@ -86,6 +89,15 @@ public struct RDBReader<Source: ByteSource> {
 
     /// The absolute offset of the next byte to be read.
     public var offset: Int64 { input.offset }
+
+    /// With ``RDBReadOptions/keepsCompressedStrings``: the strings of the current key that the file stored
+    /// LZF-compressed (each decompressed successfully) and that were read since the last call, in file order.
+    /// Taken after each event, they belong to that event (its key's name, its value or blob, its element).
+    public mutating func takeCompressedStrings() -> [RDBCompressedString] {
+        compressedStringBytes = 0
+        defer { compressedStrings = [] }
+        return compressedStrings
+    }
 
     /// The underlying reader, positioned just after the RDB once ``next()`` has returned `.end` (an AOF tail
     /// follows there in a preamble AOF).
@@ -371,6 +383,10 @@ public struct RDBReader<Source: ByteSource> {
                 }
                 phase = .readKey
                 currentType = type
+                if !compressedStrings.isEmpty {
+                    compressedStrings.removeAll()
+                    compressedStringBytes = 0
+                }
                 let key = try readString(limit: options.maxStringBytes).bytes
                 currentKey = key
                 phase = .readValue(type)
@@ -473,7 +489,12 @@ public struct RDBReader<Source: ByteSource> {
                 }
                 let compressed = try input.readSlice(Int(compressedCount))
                 do {
-                    return .bytes(try LZF.decompress(compressed, uncompressedCount: Int(count)))
+                    let bytes = try LZF.decompress(compressed, uncompressedCount: Int(count))
+                    if options.keepsCompressedStrings, compressedStringBytes < options.maxCompressedStringBytes {
+                        compressedStrings.append(RDBCompressedString(bytes: bytes, compressed: compressed))
+                        compressedStringBytes += bytes.readableBytes + compressed.readableBytes
+                    }
+                    return .bytes(bytes)
                 } catch var error {
                     error.offset = start
                     throw error

@@ -90,6 +90,10 @@ final class KeyAssembly {
     /// For a key written straight through (``RDBWriter/beginKey(_:)``): its type, and the elements still due.
     var direct: (type: RDBType, remaining: UInt64)?
     var minimumFieldExpire: Int64?
+    /// Strings the input stored LZF-compressed, offered for this key's assembled value
+    /// (``RDBWriter/offerCompressedStrings(_:)``), and their size; dropped once the value spools.
+    var compressedStrings: [RDBCompressedString] = []
+    var compressedStringBytes = 0
 
     init(header: RDBKeyHeader) {
         self.header = header
@@ -219,6 +223,7 @@ extension RDBWriter {
         let assembly = KeyAssembly(header: header)
         self.assembly = assembly
         if let count = header.declaredCount, let type = directType(header.type, count: count) {
+            // An offer made before the key stays for its name and first elements.
             if !databaseSelected || header.database != database {
                 try selectDB(header.database)
             }
@@ -227,6 +232,10 @@ extension RDBWriter {
             try writeString(.bytes(header.key))
             try writeLength(count)
             assembly.direct = (type, count)
+        } else {
+            assembly.compressedStrings = knownCompressed
+            assembly.compressedStringBytes = knownCompressed.reduce(0) { $0 + $1.bytes.readableBytes + $1.compressed.readableBytes }
+            forgetCompressedStrings()
         }
     }
 
@@ -281,6 +290,7 @@ extension RDBWriter {
                 try spool.append(element)
             }
             assembly.spool = spool
+            assembly.compressedStrings = []
         }
     }
 
@@ -327,6 +337,7 @@ extension RDBWriter {
     public mutating func endKey() throws(FormatError) -> Bool {
         guard let assembly else { preconditionFailure("endKey() outside a key") }
         self.assembly = nil
+        defer { forgetCompressedStrings() }
         if let direct = assembly.direct {
             guard direct.remaining == 0 else {
                 throw FormatError(
@@ -338,9 +349,43 @@ extension RDBWriter {
             return true
         }
         guard let spool = assembly.spool else {
+            knownCompressed = assembly.compressedStrings
+            knownCompressedNext = 0
             return try writeEntry(RDBEntry(header: assembly.header, value: assembly.builder.value(of: assembly.header.type.kind)))
         }
         return try writeSpooled(assembly, spool)
+    }
+
+    /// Offers strings that the input stored LZF-compressed (each decompressed successfully), in file order, for
+    /// what comes next: the key ``beginKey(_:)`` starts, or the current key's next elements and its end. Where
+    /// the output holds one of those strings again, with compression on and where Redis would store it
+    /// compressed (over 20 bytes, at least 4 bytes saved), its compressed bytes are written as they are instead
+    /// of compressing it anew. The data is the same either way (LZF leaves room for other compressed forms, so
+    /// the bytes may differ from a fresh compression).
+    ///
+    /// An offer holds at most the current key's strings: a key written straight through keeps only the latest
+    /// offer, an assembled value at most `spoolBytes` of them and none once it spools.
+    public mutating func offerCompressedStrings(_ strings: [RDBCompressedString]) {
+        guard options.compression, !strings.isEmpty else { return }
+        guard let assembly, assembly.direct == nil else {
+            knownCompressed = strings
+            knownCompressedNext = 0
+            return
+        }
+        guard assembly.spool == nil else { return }
+        for string in strings {
+            let size = string.bytes.readableBytes + string.compressed.readableBytes
+            guard assembly.compressedStringBytes + size <= options.spoolBytes else { break }
+            assembly.compressedStringBytes += size
+            assembly.compressedStrings.append(string)
+        }
+    }
+
+    private mutating func forgetCompressedStrings() {
+        if !knownCompressed.isEmpty {
+            knownCompressed = []
+        }
+        knownCompressedNext = 0
     }
 
     /// What an element costs while assembled: its bytes and the size of its entry in the arrays.

@@ -81,6 +81,11 @@ public struct RDBWriter<Sink: ByteSink> {
     public private(set) var offset: Int64 = 0
     /// The key being written element by element, if any.
     var assembly: KeyAssembly?
+    /// While ``endKey(compressedStrings:)`` writes a key: its strings as the input stored them compressed, and
+    /// the first that has not been written again (they come in the order the writer writes them, when it keeps
+    /// the input's encoding).
+    var knownCompressed: [RDBCompressedString] = []
+    var knownCompressedNext = 0
 
     var staging = ByteBufferAllocator().buffer(capacity: 64 * 1024)
     /// Where LZF compresses a string before its lengths (which depend on the result) are written.
@@ -172,20 +177,46 @@ public struct RDBWriter<Sink: ByteSink> {
         // LZF cannot win below 21 bytes; keep it only when it saves at least 4 (rdbSaveLzfStringObject). From 4 KiB,
         // samples are tried first: incompressible data is then not read whole for nothing.
         if options.compression, length > 20 {
+            if knownCompressedNext < knownCompressed.count, let known = knownCompressedForm(of: bytes) {
+                try writeLZFString(known, uncompressedCount: length)
+                return
+            }
             compressed.clear()
             let compressedBytes = bytes.withUnsafeReadableBytes { input in
                 LZF.samplesIncompressible(input) ? 0 : LZF.compress(input, appendingTo: &compressed, maximumCount: length - 4)
             }
             if compressedBytes > 0 {
-                staging.appendInteger(UInt8(0xC3))
-                try writeLength(UInt64(compressedBytes))
-                try writeLength(UInt64(length))
-                try writePayload(compressed)
+                try writeLZFString(compressed, uncompressedCount: length)
                 return
             }
         }
         try writeLength(UInt64(length))
         try writePayload(bytes)
+    }
+
+    /// An RDB_ENC_LZF string: its compressed and uncompressed lengths, then the compressed bytes.
+    private mutating func writeLZFString(_ compressedBytes: ByteBuffer, uncompressedCount: Int) throws(FormatError) {
+        staging.appendInteger(UInt8(0xC3))
+        try writeLength(UInt64(compressedBytes.readableBytes))
+        try writeLength(UInt64(uncompressedCount))
+        try writePayload(compressedBytes)
+    }
+
+    /// The compressed bytes the input had for `bytes` (``endKey(compressedStrings:)``), if any: the first of the
+    /// strings not yet written again with the same bytes. Redis's rule decides whether they may be used: they
+    /// must save at least 4 bytes.
+    private mutating func knownCompressedForm(of bytes: ByteBuffer) -> ByteBuffer? {
+        let length = bytes.readableBytes
+        var index = knownCompressedNext
+        while index < knownCompressed.count {
+            let known = knownCompressed[index]
+            if known.bytes.readableBytes == length && known.compressed.readableBytes <= length - 4 && known.bytes == bytes {
+                knownCompressedNext = index + 1
+                return known.compressed
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// The bytes of a string after its length: copied to the staging buffer, or (when large) straight to the sink.
