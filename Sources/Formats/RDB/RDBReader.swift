@@ -169,7 +169,9 @@ public struct RDBReader<Source: ByteSource> {
 
     private mutating func popPending() -> RDBEvent? {
         guard pendingIndex < pending.count else { return nil }
-        let event = pending[pendingIndex]
+        // Moved out (a payload-free event takes its place), not copied: no reference count traffic.
+        var event = RDBEvent.endKey
+        swap(&event, &pending[pendingIndex])
         pendingIndex += 1
         if pendingIndex == pending.count {
             pending.removeAll(keepingCapacity: pending.capacity <= 4096)
