@@ -236,11 +236,12 @@ add "ours rdb 10"           "$RDB_BYTES" file     # 8
 add "redis SAVE"            "$RDB_BYTES" save     # 9
 add "ours rdb 9"            "$RDB_BYTES" file     # 10
 add "ours rdb 6 skip"       "$RDB_BYTES" file     # 11
+add "ours rdb 10 recompress" "$RDB_BYTES" file    # 12
 if [[ "$BIG_RDB" != none ]]; then
-    add "ours jsonl 2x"     "$BIG_BYTES" stdout   # 12
-    add "ours resp 2x"      "$BIG_BYTES" stdout   # 13
-    add "ours rdb 10 2x"    "$BIG_BYTES" file     # 14
-    add "ours rdb 6 skip 2x" "$BIG_BYTES" file    # 15
+    add "ours jsonl 2x"     "$BIG_BYTES" stdout   # 13
+    add "ours resp 2x"      "$BIG_BYTES" stdout   # 14
+    add "ours rdb 10 2x"    "$BIG_BYTES" file     # 15
+    add "ours rdb 6 skip 2x" "$BIG_BYTES" file    # 16
 fi
 COUNT=${#NAMES[@]}
 command_for() {  # command_for INDEX: sets CMD (and OUTFILE for the rdb writers)
@@ -258,10 +259,11 @@ command_for() {  # command_for INDEX: sets CMD (and OUTFILE for the rdb writers)
         9) CMD=("$REDIS_CLI" -p "$SAVE_PORT" SAVE) ;;
         10) OUTFILE="$WORK/out-9.rdb"; CMD=("$OURS" "$RDB" --to rdb --rdb-version 9 -o "$OUTFILE") ;;
         11) OUTFILE="$WORK/out-6.rdb"; CMD=("$OURS" "$RDB" --to rdb --rdb-version 6 --skip-unsupported -o "$OUTFILE") ;;
-        12) CMD=("$OURS" "$BIG_RDB" --to jsonl) ;;
-        13) CMD=("$OURS" "$BIG_RDB" --to resp) ;;
-        14) OUTFILE="$WORK/out-10-2x.rdb"; CMD=("$OURS" "$BIG_RDB" --to rdb -o "$OUTFILE") ;;
-        15) OUTFILE="$WORK/out-6-2x.rdb"; CMD=("$OURS" "$BIG_RDB" --to rdb --rdb-version 6 --skip-unsupported -o "$OUTFILE") ;;
+        12) OUTFILE="$WORK/out-10-recompress.rdb"; CMD=("$OURS" "$RDB" --to rdb --recompress -o "$OUTFILE") ;;
+        13) CMD=("$OURS" "$BIG_RDB" --to jsonl) ;;
+        14) CMD=("$OURS" "$BIG_RDB" --to resp) ;;
+        15) OUTFILE="$WORK/out-10-2x.rdb"; CMD=("$OURS" "$BIG_RDB" --to rdb -o "$OUTFILE") ;;
+        16) OUTFILE="$WORK/out-6-2x.rdb"; CMD=("$OURS" "$BIG_RDB" --to rdb --rdb-version 6 --skip-unsupported -o "$OUTFILE") ;;
     esac
 }
 
@@ -297,7 +299,7 @@ print(sum(len(db) for db in dbs), sum(1 for db in dbs for v in db.values() if v 
         || die "rdbtools' JSON output does not parse"
     [[ "${RDBTOOLS_JSON% *}" == "$KEYS" ]] || die "rdbtools' JSON holds ${RDBTOOLS_JSON% *} keys, expected $KEYS"
     # Every RDB we wrote passes redis-check-rdb.
-    for d in out-10 out-9 out-6 out-10-2x out-6-2x; do
+    for d in out-10 out-9 out-6 out-10-recompress out-10-2x out-6-2x; do
         [[ -f "$WORK/$d.rdb" ]] || continue
         "$REDIS_CHECK_RDB" "$WORK/$d.rdb" >"$WORK/check-$d.txt" 2>&1 \
             || { tail -20 "$WORK/check-$d.txt" >&2; die "redis-check-rdb rejects $d.rdb"; }
@@ -310,6 +312,10 @@ print(sum(len(db) for db in dbs), sum(1 for db in dbs for v in db.values() if v 
     [[ "$(server_keys "$port")" == "$KEYS" ]] || die "Redis loaded $(server_keys "$port") keys from our RDB 10, expected $KEYS"
     [[ "$(digest "$port")" == "$DIGEST" ]] || die "DEBUG DIGEST of our RDB 10 differs from the original's"
     stop_server "$pid"
+    start_server load "$WORK/out-10-recompress.rdb"
+    port=$PORT pid=$PID
+    [[ "$(digest "$port")" == "$DIGEST" ]] || die "DEBUG DIGEST of our RDB 10 written with --recompress differs from the original's"
+    stop_server "$pid"
     # Replaying our RESP (from the v10 file) into an empty Redis gives the same dataset.
     start_server replay
     port=$PORT pid=$PID
@@ -320,10 +326,10 @@ print(sum(len(db) for db in dbs), sum(1 for db in dbs for v in db.values() if v 
     # --rdb-version 6 --skip-unsupported leaves out exactly the streams, one warning each.
     SKIPPED=$(grep -c '^redis-convert: skipped key' "$WORK/err.11" || true)
     [[ "$SKIPPED" == "$STREAMS" ]] || die "--rdb-version 6 --skip-unsupported skipped $SKIPPED keys, expected the $STREAMS streams"
-    if [[ -f "$r1/12" ]]; then
-        BIG_KEYS=$(count_records "$r1/12")
-        BIG_STREAMS=$(count_streams "$r1/12")
-        SKIPPED=$(grep -c '^redis-convert: skipped key' "$WORK/err.15" || true)
+    if [[ -f "$r1/13" ]]; then
+        BIG_KEYS=$(count_records "$r1/13")
+        BIG_STREAMS=$(count_streams "$r1/13")
+        SKIPPED=$(grep -c '^redis-convert: skipped key' "$WORK/err.16" || true)
         [[ "$SKIPPED" == "$BIG_STREAMS" ]] || die "2x: --rdb-version 6 --skip-unsupported skipped $SKIPPED keys, expected $BIG_STREAMS streams"
     fi
 }
@@ -378,8 +384,8 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 keys_of() {  # keys_of INDEX: keys the row's tool outputs
     case $1 in
         1 | 2 | 4 | 11) echo $((KEYS - STREAMS)) ;;
-        12 | 13 | 14) echo "$BIG_KEYS" ;;
-        15) echo $((BIG_KEYS - BIG_STREAMS)) ;;
+        13 | 14 | 15) echo "$BIG_KEYS" ;;
+        16) echo $((BIG_KEYS - BIG_STREAMS)) ;;
         *) echo "$KEYS" ;;
     esac
 }
@@ -443,13 +449,14 @@ wrow 8 "redis-convert --to rdb (RDB 10, LZF, checksum)"
 wrow 9 "Redis $REDIS_VERSION SAVE (RDB 10)"
 wrow 10 "redis-convert --to rdb --rdb-version 9"
 wrow 11 "redis-convert --to rdb --rdb-version 6 --skip-unsupported"
+wrow 12 "redis-convert --to rdb --recompress (every string compressed anew)"
 if [[ "$BIG_RDB" != none ]]; then
     echo
     echo "4. Peak RSS of redis-convert, 1x vs 2x dataset (BENCH_SCALE=2: twice the keys, same largest values)."
     echo
     echo "| conversion | 1x wall s | 1x peak RSS MiB | 2x wall s | 2x peak RSS MiB | RSS 2x/1x |"
     echo "|---|---:|---:|---:|---:|---:|"
-    for pair in "0 12 --to jsonl" "5 13 --to resp" "8 14 --to rdb" "11 15 --to rdb --rdb-version 6 --skip-unsupported"; do
+    for pair in "0 13 --to jsonl" "5 14 --to resp" "8 15 --to rdb" "11 16 --to rdb --rdb-version 6 --skip-unsupported"; do
         set -- $pair
         awk -v label="${*:3}" -v t1="${BEST[$1]}" -v r1="${RSS[$1]}" -v t2="${BEST[$2]}" -v r2="${RSS[$2]}" 'BEGIN {
             printf "| %s | %.3f | %.1f | %.3f | %.1f | %.2fx |\n", label, t1, r1 / 1024, t2, r2 / 1024, r2 / r1 }'
@@ -457,19 +464,19 @@ if [[ "$BIG_RDB" != none ]]; then
 fi
 echo
 MAX_RSS=0 MAX_ROW=""
-for i in 0 3 5 6 8 10 11 12 13 14 15; do
+for i in 0 3 5 6 8 10 11 12 13 14 15 16; do
     ((i < COUNT)) || continue
     ((RSS[i] <= MAX_RSS)) || { MAX_RSS=${RSS[i]}; MAX_ROW=${NAMES[i]}; }
 done
 MAX_RSS_MAIN=0
-for i in 0 3 5 6 8 10 12 13 14; do  # without --skip-unsupported
+for i in 0 3 5 6 8 10 12 13 14 15; do  # without --skip-unsupported
     ((i < COUNT)) || continue
     ((RSS[i] <= MAX_RSS_MAIN)) || MAX_RSS_MAIN=${RSS[i]}
 done
 awk -v o="${BEST[0]}" -v it="${BEST[1]}" -v js="${BEST[2]}" -v w="${BEST[8]}" -v wb="${OUT_BYTES[8]}" \
-    -v s="${BEST[9]}" -v sb="${OUT_BYTES[9]}" -v m="$MAX_RSS" -v mrow="$MAX_ROW" -v mm="$MAX_RSS_MAIN" 'BEGIN {
+    -v s="${BEST[9]}" -v sb="${OUT_BYTES[9]}" -v r="${BEST[12]}" -v rb="${OUT_BYTES[12]}" -v m="$MAX_RSS" -v mrow="$MAX_ROW" -v mm="$MAX_RSS_MAIN" 'BEGIN {
     printf "RDB -> JSONL vs rdb-py: %.2fx its iterate + json.dumps rate, %.2fx its iterate-only rate (target >= 2x)\n", js / o, it / o
-    printf "Writing: %.1f MB/s vs SAVE %.1f MB/s = %.2fx (target >= 1x)\n", wb / w / 1e6, sb / s / 1e6, (wb / w) / (sb / s)
+    printf "Writing: %.1f MB/s vs SAVE %.1f MB/s = %.2fx (target >= 1x); every string compressed anew (--recompress): %.1f MB/s = %.2fx\n", wb / w / 1e6, sb / s / 1e6, (wb / w) / (sb / s), rb / r / 1e6, (rb / r) / (sb / s)
     printf "Highest peak RSS of redis-convert: %.1f MiB without --skip-unsupported; %.1f MiB over all rows (%s) (target: bounded, well under 100 MiB)\n", mm / 1024, m / 1024, mrow
 }'
 echo
