@@ -46,7 +46,7 @@ extension Keyspace {
         var loader = RDBEventLoader(keyspace: self)
         do {
             // Ends (and so stops and waits for its thread) before the source is closed.
-            let readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options))
+            let readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options, chunkSize: 64 * 1024))
             while var batch = readAhead.next() {
                 try batch.drain { (event) throws(FormatError) in try loader.handle(event) }
             }
