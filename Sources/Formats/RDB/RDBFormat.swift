@@ -10,6 +10,7 @@
 //
 // LEN: 00xxxxxx (6 bit) | 01xxxxxx yyyyyyyy (14 bit BE) | 0x80 u32 BE | 0x81 u64 BE (RDB >= 8) | 11xxxxxx special
 // STR: LEN bytes | 0xC0 i8 | 0xC1 i16 LE | 0xC2 i32 LE | 0xC3 LEN clen LEN len <lzf>
+
 import NIOCore
 
 /// The dialect of an RDB file, told by its magic: type 22 and opcode 243 differ between the two.

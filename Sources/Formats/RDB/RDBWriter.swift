@@ -81,9 +81,9 @@ public struct RDBWriter<Sink: ByteSink> {
     public private(set) var offset: Int64 = 0
     /// The key being written element by element, if any.
     var assembly: KeyAssembly?
-    /// While ``endKey(compressedStrings:)`` writes a key: its strings as the input stored them compressed, and
-    /// the first that has not been written again (they come in the order the writer writes them, when it keeps
-    /// the input's encoding).
+    /// Strings as the input stored them compressed (``offerCompressedStrings(_:)``) for what is being written
+    /// now, and the first that has not been written again (they come in the order the writer writes them, when
+    /// it keeps the input's encoding).
     var knownCompressed: [RDBCompressedString] = []
     var knownCompressedNext = 0
 
@@ -202,7 +202,7 @@ public struct RDBWriter<Sink: ByteSink> {
         try writePayload(compressedBytes)
     }
 
-    /// The compressed bytes the input had for `bytes` (``endKey(compressedStrings:)``), if any: the first of the
+    /// The compressed bytes the input had for `bytes` (``offerCompressedStrings(_:)``), if any: the first of the
     /// strings not yet written again with the same bytes. Redis's rule decides whether they may be used: they
     /// must save at least 4 bytes.
     private mutating func knownCompressedForm(of bytes: ByteBuffer) -> ByteBuffer? {
