@@ -250,6 +250,10 @@ struct KeyCommandTests {
         let payloads: [[UInt8]] = [
             newer + KeyCommandTests.crcBytes(newer), body + [0x0a, 0x00] + [UInt8](repeating: 1, count: 8), framed([0x00, 0x05, 0x76]),
             framed([0x00, 0x32, 0x76]), framed([0x12, 0x00]), framed([0x63, 0x00]), framed([0x00, 0x01, 0x76, 0x77]),
+            // Lengths no payload this size can hold (FuzzRestore, 2026-11-26): a 1 GiB string, a 1 GiB LZF string
+            // from 1 compressed byte, and the fuzzer's own input (a type 25 hash whose listpack declares 1 GiB).
+            framed([0x00, 0x80, 0x40, 0x00, 0x00, 0x00, 0x76]), framed([0x00, 0xC3, 0x01, 0x80, 0x40, 0x00, 0x00, 0x00, 0x00]),
+            framed([0x19, 0x00, 0x00, 0x00, 0x00, 0x00, 0x23, 0x00, 0x01, 0x80, 0x40, 0x00, 0x00, 0x00, 0xFF]),
         ]
         try oracle.compareBinary(payloads.enumerated().flatMap { index, payload in
             [[Array("RESTORE".utf8), Array("k\(index)".utf8), Array("0".utf8), payload], [Array("GET".utf8), Array("k\(index)".utf8)]]

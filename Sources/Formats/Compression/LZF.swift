@@ -20,6 +20,10 @@ import Darwin
 
 /// LZF compression as Redis uses it for strings and quicklist nodes.
 public enum LZF {
+    /// The most an LZF stream expands: a back reference of 3 bytes (`111ooooo LLLLLLLL oooooooo`) copies
+    /// 7 + 255 + 2 = 264 bytes, and literals never expand.
+    static let maximumExpansion = 88
+
     /// Decompresses `input` into exactly `uncompressedCount` bytes.
     ///
     /// - Throws: `.corrupt` when the stream is invalid (liblzf's EINVAL) or decodes to a size other than
@@ -34,6 +38,13 @@ public enum LZF {
                 throw FormatError(.corrupt, offset: 0, "invalid LZF payload: uncompressed size 0 with data")
             }
             return ByteBuffer()
+        }
+        // A length from the file is checked before it is allocated: no LZF stream expands more than 88 times
+        // (a 3-byte back reference copies at most 264 bytes), so a larger claim is corrupt whatever follows.
+        guard uncompressedCount / maximumExpansion <= input.readableBytes else {
+            throw FormatError(
+                .corrupt, offset: 0,
+                "invalid LZF payload: \(input.readableBytes) compressed bytes cannot decode to \(uncompressedCount)")
         }
         var output = ByteBufferAllocator().buffer(capacity: uncompressedCount)
         var decoded = 0

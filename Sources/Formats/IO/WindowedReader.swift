@@ -19,6 +19,10 @@ public struct WindowedReader<Source: ByteSource> {
     @usableFromInline var crc: CRC64? = nil
     /// The size of each read from the source.
     public let chunkSize: Int
+    /// The most a refill reserves beyond the bytes it has: a length read from the input (a string header may
+    /// declare up to 1 GiB in a 25-byte DUMP payload) is not trusted with an allocation; the window grows
+    /// (doubling) as the bytes actually arrive, so memory follows the input, not what it claims.
+    @usableFromInline static var maxReserve: Int { 16 * 1024 * 1024 }
     private var sourceEnded = false
 
     public init(source: Source, chunkSize: Int = 1024 * 1024) {
@@ -79,13 +83,13 @@ public struct WindowedReader<Source: ByteSource> {
         if !sourceEnded {
             // A fresh buffer instead of discardReadBytes(): outstanding slices keep the old storage alive
             // and unmodified, and copy-on-write never copies the whole window.
-            var fresh = ByteBufferAllocator().buffer(capacity: max(chunkSize, count) + remaining)
+            var fresh = ByteBufferAllocator().buffer(capacity: max(chunkSize, min(count, Self.maxReserve)) + remaining)
             baseOffset += Int64(window.readerIndex)
             fresh.writeBuffer(&window)
             window = fresh
             checksumMark = 0
             while window.readableBytes < count {
-                let want = max(chunkSize, count - window.readableBytes)
+                let want = max(chunkSize, min(count - window.readableBytes, Self.maxReserve))
                 let got: Int
                 do {
                     got = try source.read(into: &window, atMost: want)

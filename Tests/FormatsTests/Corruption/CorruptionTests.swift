@@ -161,6 +161,76 @@ import Testing
         #expect(throws: FormatError.self) { try drain(bytes).get() }
     }
 
+    /// A source over bytes in memory that notes the largest window it was handed and the largest read asked of it.
+    final class ReservationLog {
+        var largestCapacity = 0
+        var largestRequest = 0
+    }
+
+    struct RecordingSource: ByteSource {
+        var inner: ByteBufferSource
+        let log: ReservationLog
+
+        mutating func read(into window: inout ByteBuffer, atMost count: Int) throws(FormatError) -> Int {
+            log.largestCapacity = max(log.largestCapacity, window.capacity)
+            log.largestRequest = max(log.largestRequest, count)
+            return try inner.read(into: &window, atMost: count)
+        }
+    }
+
+    /// FuzzRestore, 2026-11-26 (CI): a 25-byte RESTORE payload whose string header declared 1 GiB made the reader
+    /// reserve a window of that size (2 GiB once rounded) before finding the input short. A declared length is
+    /// not an allocation: the window grows with the bytes that arrive, and the answer is a truncation.
+    @Test func declaredStringLengthIsNotReservedAhead() throws {
+        // 400 MiB: under the reader's 512 MB limit on strings (RESTORE's blob limit is 1 GiB).
+        let bytes = Array("REDIS0010".utf8) + [0xFE, 0x00, 0x00, 0x01, UInt8(ascii: "k"), 0x80, 0x19, 0x00, 0x00, 0x00]
+            + Array(repeating: UInt8(ascii: "v"), count: 100)
+        let log = ReservationLog()
+        var reader = RDBReader(source: RecordingSource(inner: ByteBufferSource(bytes: bytes), log: log))
+        do {
+            while try reader.next() != nil {}
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .truncated)
+            #expect(error.key?.text == "k")
+            #expect("\(error)".contains("needed 419430400 bytes"), "\(error)")
+        }
+        #expect(log.largestRequest <= 16 << 20, "asked the source for \(log.largestRequest) bytes at once")
+        #expect(log.largestCapacity <= 32 << 20, "reserved a window of \(log.largestCapacity) bytes")
+    }
+
+    /// The same for a large string that is really there: it arrives whole, through a window that grew to hold it.
+    @Test func largeStringStillReadsWhole() throws {
+        let length = 40 << 20
+        var bytes = Array("REDIS0010".utf8) + [0xFE, 0x00, 0x00, 0x01, UInt8(ascii: "k"), 0x80]
+        bytes += withUnsafeBytes(of: UInt32(length).bigEndian) { Array($0) }
+        bytes += Array(repeating: UInt8(ascii: "v"), count: length) + [0xFF] + Array(repeating: 0, count: 8)
+        var options = RDBReadOptions()
+        options.verifyChecksum = false
+        let log = ReservationLog()
+        var reader = RDBReader(source: RecordingSource(inner: ByteBufferSource(bytes: bytes), log: log), options: options)
+        var sizes: [Int] = []
+        while let event = try reader.next() {
+            if case .element(.string(let value)) = event { sizes.append(value.bytes.readableBytes) }
+        }
+        #expect(sizes == [length])
+        #expect(log.largestRequest <= 16 << 20)
+    }
+
+    /// An LZF string claiming more than 88 times its compressed size cannot be valid: refused before allocating.
+    @Test func lzfClaimBeyondMaximumExpansionIsCorrupt() {
+        let compressed = ByteBuffer(bytes: [0x00, 0x61])
+        do {
+            _ = try LZF.decompress(compressed, uncompressedCount: 1 << 30)
+            Issue.record("accepted")
+        } catch {
+            #expect(error.code == .corrupt)
+            #expect("\(error)".contains("2 compressed bytes cannot decode to 1073741824"), "\(error)")
+        }
+        // 88 times is reachable (and here merely wrong), so it gets as far as liblzf.
+        #expect(throws: FormatError.self) { try LZF.decompress(compressed, uncompressedCount: 176) }
+    }
+
     @Test func unknownVersionsAndMagic() {
         for (magic, code) in [
             ("REDIS0013", FormatError.Code.unsupportedVersion), ("REDIS0000", .unsupportedVersion),
