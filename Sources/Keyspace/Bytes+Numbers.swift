@@ -12,21 +12,21 @@ extension Bytes {
     /// The value of a strict decimal integer (Redis `string2ll`): optional `-`, no `+`, no spaces, no leading
     /// zeros, at most 20 characters, within `Int64`. Nil otherwise.
     public var integerValue: Int64? {
-        storage.withUnsafeBytes { CanonicalInteger.parse(raw: $0) }
+        withUnsafeBufferPointer { CanonicalInteger.parse(raw: UnsafeRawBufferPointer($0)) }
     }
 
     /// The value of a floating-point argument (Redis `getDoubleFromObject`: `strtod` over the whole string, no
     /// leading space, not NaN; `inf`, `-inf`, `+inf` and exponents are accepted). Nil otherwise.
     public var doubleValue: Double? {
-        guard let first = storage.first, !Bytes.isSpace(first), storage.count < 4096 else { return nil }
-        var text = storage
+        guard let first = first, !Bytes.isSpace(first), count < 4096 else { return nil }
+        var text = array
         text.append(0)
         return text.withUnsafeBufferPointer { buffer -> Double? in
             let start = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             var end: UnsafeMutablePointer<CChar>? = nil
             errno = 0
             let value = strtod(start, &end)
-            guard let end, end == UnsafeMutablePointer(mutating: start) + storage.count else { return nil }
+            guard let end, end == UnsafeMutablePointer(mutating: start) + count else { return nil }
             if value.isNaN { return nil }
             // strtod reports ERANGE for underflow too; Redis rejects only overflow to infinity that was not written.
             if errno == ERANGE && value.isInfinite { return nil }
@@ -36,15 +36,15 @@ extension Bytes {
 
     /// The value of a long-double argument (Redis `string2ld`, used by INCRBYFLOAT and HINCRBYFLOAT).
     public var longDoubleValue: Float80? {
-        guard let first = storage.first, !Bytes.isSpace(first), storage.count < 5 * 1024 else { return nil }
-        var text = storage
+        guard let first = first, !Bytes.isSpace(first), count < 5 * 1024 else { return nil }
+        var text = array
         text.append(0)
         return text.withUnsafeBufferPointer { buffer -> Float80? in
             let start = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             var end: UnsafeMutablePointer<CChar>? = nil
             errno = 0
             let value = strtold(start, &end)
-            guard let end, end == UnsafeMutablePointer(mutating: start) + storage.count else { return nil }
+            guard let end, end == UnsafeMutablePointer(mutating: start) + count else { return nil }
             if value.isNaN || errno == ERANGE { return nil }
             return value
         }

@@ -7,8 +7,8 @@ extension Bytes {
     /// - Complexity: O(pattern × subject) in the worst case; nested stars are bounded the way Redis bounds them.
     public func matches(glob pattern: Bytes, ignoringCase: Bool = false) -> Bool {
         var budget = 1_000_000  // like Redis's nesting limit: a hostile pattern cannot spin forever
-        return pattern.storage.withUnsafeBufferPointer { p in
-            storage.withUnsafeBufferPointer { s in
+        return pattern.withUnsafeBufferPointer { p in
+            withUnsafeBufferPointer { s in
                 Bytes.match(p[...], s[...], ignoringCase, &budget)
             }
         }

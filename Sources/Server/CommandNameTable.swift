@@ -62,19 +62,20 @@ struct CommandNameTable {
     private static func pack(_ name: Bytes) -> (low: UInt64, high: UInt64, length: UInt8)? {
         let count = name.count
         guard count > 0, count <= 16 else { return nil }
-        var low: UInt64 = 0
-        var high: UInt64 = 0
-        let array = name.array
-        for index in 0..<count {
-            var byte = array[index]
-            if byte &- 65 < 26 { byte |= 0x20 }
-            if index < 8 {
-                low |= UInt64(byte) << (UInt64(index) * 8)
-            } else {
-                high |= UInt64(byte) << (UInt64(index - 8) * 8)
+        return name.withUnsafeBufferPointer { array in
+            var low: UInt64 = 0
+            var high: UInt64 = 0
+            for index in 0..<count {
+                var byte = array[index]
+                if byte &- 65 < 26 { byte |= 0x20 }
+                if index < 8 {
+                    low |= UInt64(byte) << (UInt64(index) * 8)
+                } else {
+                    high |= UInt64(byte) << (UInt64(index - 8) * 8)
+                }
             }
+            return (low, high, UInt8(count))
         }
-        return (low, high, UInt8(count))
     }
 
     @inline(__always)

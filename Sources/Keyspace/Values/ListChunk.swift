@@ -26,7 +26,7 @@ struct ListChunk: Sendable {
 
     /// A chunk holding `element` alone.
     init(_ element: Bytes) {
-        bytes = element.array
+        bytes = element.withUnsafeBufferPointer { Array($0) }
         ends = [UInt32(element.count)]
     }
 
@@ -74,7 +74,7 @@ struct ListChunk: Sendable {
 
     mutating func append(_ element: Bytes) {
         if bytes.capacity == 0 { bytes.reserveCapacity(Swift.max(32, element.count)) }
-        bytes.append(contentsOf: element.array)
+        element.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
         ends.append(UInt32(bytes.count))
     }
 
@@ -91,7 +91,7 @@ struct ListChunk: Sendable {
     mutating func insert(_ element: Bytes, at index: Int) {
         if index == ends.count { return append(element) }
         let length = element.count
-        bytes.insert(contentsOf: element.array, at: start(index))
+        element.withUnsafeBufferPointer { bytes.insert(contentsOf: $0, at: start(index)) }
         shiftEnds(from: index, by: length)
         ends.insert(UInt32(start(index) + length), at: index)
     }
@@ -100,7 +100,7 @@ struct ListChunk: Sendable {
     mutating func replace(at index: Int, with element: Bytes) {
         let lower = start(index)
         let upper = end(index)
-        bytes.replaceSubrange(lower..<upper, with: element.array)
+        element.withUnsafeBufferPointer { bytes.replaceSubrange(lower..<upper, with: $0) }
         shiftEnds(from: index, by: element.count - (upper - lower))
     }
 
