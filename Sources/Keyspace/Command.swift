@@ -44,20 +44,23 @@ public struct CommandFlags: OptionSet, Sendable, Hashable {
 public typealias CommandHandler = @Sendable (inout CommandContext) throws(CommandError) -> Reply
 
 /// One entry of the command table.
-public struct CommandSpec: Sendable {
+///
+/// A class, immutable: every command passes its spec along (lookup, execute, MULTI's queue), and a reference
+/// is one retain where a struct of two strings and a closure was three.
+public final class CommandSpec: Sendable {
     /// Lower-case name (`"get"`, `"zrangebyscore"`).
-    public var name: String
+    public let name: String
     /// Redis's arity: N means exactly N arguments including the name, -N means at least N.
-    public var arity: Int
-    public var flags: CommandFlags
+    public let arity: Int
+    public let flags: CommandFlags
     /// Key positions (1-based, Redis's legacy key spec): first, last (-1 = last argument, -2 = one before), step.
     /// 0, 0, 0 for commands without keys.
-    public var firstKey: Int
-    public var lastKey: Int
-    public var keyStep: Int
+    public let firstKey: Int
+    public let lastKey: Int
+    public let keyStep: Int
     /// The command group (`"string"`, `"list"`, `"generic"`, `"server"`…), for COMMAND DOCS.
-    public var group: String
-    public var handler: CommandHandler
+    public let group: String
+    public let handler: CommandHandler
 
     public init(
         _ name: String, arity: Int, flags: CommandFlags, keys: (first: Int, last: Int, step: Int) = (0, 0, 0),
@@ -71,6 +74,11 @@ public struct CommandSpec: Sendable {
         keyStep = keys.step
         self.group = group
         self.handler = handler
+    }
+
+    /// The same command under another name (`rename-command`).
+    public func renamed(_ newName: String) -> CommandSpec {
+        CommandSpec(newName, arity: arity, flags: flags, keys: (firstKey, lastKey, keyStep), group: group, handler: handler)
     }
 
     /// Whether `argumentCount` (including the name) satisfies the arity.

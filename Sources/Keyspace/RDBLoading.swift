@@ -48,7 +48,9 @@ extension Keyspace {
             // Ends (and so stops and waits for its thread) before the source is closed.
             let readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options, chunkSize: 64 * 1024))
             while var batch = readAhead.next() {
-                try batch.drain { (event) throws(FormatError) in try loader.handle(event) }
+                try batch.drain(
+                    elements: { (element) throws(FormatError) in try loader.add(element) },
+                    events: { (event) throws(FormatError) in try loader.handle(event) })
             }
         }
         return loader.summary
@@ -62,6 +64,12 @@ struct RDBEventLoader {
     private let now: Int64
     private var builder: ValueBuilder? = nil
     private var header: RDBKeyHeader? = nil
+
+    /// An element of the key being built (what ``handle(_:)`` does with `.element`, without the event around it).
+    @inline(__always)
+    mutating func add(_ element: consuming RDBElement) throws(FormatError) {
+        try builder!.add(element)
+    }
 
     init(keyspace: Keyspace) {
         self.keyspace = keyspace
@@ -84,11 +92,10 @@ struct RDBEventLoader {
             header = keyHeader
             builder = try ValueBuilder(keyHeader)
         case .element(let element):
-            try builder!.add(element, header: header!)
+            try builder!.add(element)
         case .endKey:
             let keyHeader = header!
-            let value = builder!.finish()
-            builder = nil
+            let value = builder.take()!.finish()
             if keyspace.expiryEnabled, let when = keyHeader.expireAtMilliseconds, when <= now {
                 summary.expiredSkipped += 1
                 return
@@ -105,86 +112,70 @@ struct RDBEventLoader {
 }
 
 /// Builds one value from the reader's element events.
+///
+/// The collection being built is held in a stored property of its own and changed in place: no enum to take it
+/// out of and put back for every element (which cost a retain, a release and two outlined copies each).
 struct ValueBuilder {
-    private enum Partial {
-        case string(Bytes)
-        case list(ListValue)
-        case set(TreeSet<Bytes>)
-        case sortedSet(SortedSetValue)
-        case hash(TreeDictionary<Bytes, Bytes>)
-        case stream(RDBStream)
-    }
-
-    private var partial: Partial
+    private let header: RDBKeyHeader
+    private let kind: RDBValueKind
+    private var string = Bytes()
+    private var list: ListValue? = nil
+    private var set: TreeSet<Bytes>? = nil
+    private var sortedSet: SortedSetValue? = nil
+    private var hash: TreeDictionary<Bytes, Bytes>? = nil
+    private var stream: RDBStream? = nil
 
     init(_ header: RDBKeyHeader) throws(FormatError) {
-        switch header.type.kind {
-        case .string: partial = .string(Bytes())
-        case .list: partial = .list(ListValue())
-        case .set: partial = .set([])
-        case .zset: partial = .sortedSet(SortedSetValue())
-        case .hash: partial = .hash([:])
-        case .stream: partial = .stream(RDBStream())
+        self.header = header
+        kind = header.type.kind
+        switch kind {
+        case .string: break
+        case .list: list = ListValue()
+        case .set: set = []
+        case .zset: sortedSet = SortedSetValue()
+        case .hash: hash = [:]
+        case .stream: stream = RDBStream()
         case .module:
             throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,
                 "module values are not supported by this server")
         }
     }
 
-    mutating func add(_ element: RDBElement, header: RDBKeyHeader) throws(FormatError) {
-        switch element {
+    mutating func add(_ element: consuming RDBElement) throws(FormatError) {
+        switch consume element {
         case .string(let string):
-            partial = .string(Bytes(string))
+            self.string = Bytes(string)
         case .listItem(let item):
-            guard case .list(var list) = partial else { return }
-            partial = .string(Bytes())
-            list.append(Bytes(item))
-            partial = .list(list)
+            list?.append(Bytes(item))
         case .setMember(let member):
-            guard case .set(var set) = partial else { return }
-            partial = .string(Bytes())
-            set.insert(Bytes(member))
-            partial = .set(set)
+            set?.insert(Bytes(member))
         case .zsetMember(let member, let score):
-            guard case .sortedSet(var zset) = partial else { return }
-            partial = .string(Bytes())
-            zset.insert(Bytes(member), score: score)
-            partial = .sortedSet(zset)
+            sortedSet?.insert(Bytes(member), score: score)
         case .hashField(let field, let value, let expire):
             if expire != nil {
                 throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,
                     "hash field expiries (Redis 7.4 HEXPIRE) are not supported by this server")
             }
-            guard case .hash(var hash) = partial else { return }
-            partial = .string(Bytes())
-            hash[Bytes(field)] = Bytes(value)
-            partial = .hash(hash)
+            hash?[Bytes(field)] = Bytes(value)
         case .streamEntry(let entry):
-            guard case .stream(var stream) = partial else { return }
-            partial = .string(Bytes())
-            stream.entries.append(entry)
-            partial = .stream(stream)
+            stream?.entries.append(entry)
         case .streamMetadata(let metadata):
-            guard case .stream(var stream) = partial else { return }
-            stream.metadata = metadata
-            partial = .stream(stream)
+            stream?.metadata = metadata
         case .streamGroup(let group):
-            guard case .stream(var stream) = partial else { return }
-            stream.groups.append(group)
-            partial = .stream(stream)
+            stream?.groups.append(group)
         case .module:
             break
         }
     }
 
-    func finish() -> Value {
-        switch partial {
-        case .string(let bytes): .string(bytes)
-        case .list(let list): .list(list)
-        case .set(let set): .set(SetValue(set))
-        case .sortedSet(let zset): .sortedSet(zset)
-        case .hash(let hash): .hash(HashValue(hash))
-        case .stream(let stream): .stream(StreamValue(rdb: stream))
+    consuming func finish() -> Value {
+        switch kind {
+        case .list: .list(list!)
+        case .set: .set(SetValue(set!))
+        case .zset: .sortedSet(sortedSet!)
+        case .hash: .hash(HashValue(hash!))
+        case .stream: .stream(StreamValue(rdb: stream!))
+        case .string, .module: .string(string)
         }
     }
 }

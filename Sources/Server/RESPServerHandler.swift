@@ -119,7 +119,11 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
         // commandstats time: one clock read per batch, shared among its commands (a clock read per command cost
         // as much as a whole PING).
         let started = RESPServerHandler.monotonicMicroseconds()
+        // One command time for the batch too (Keyspace.beginCommandBatch).
+        let keyspace = server.keyspace
+        keyspace.beginCommandBatch()
         defer {
+            keyspace.endCommandBatch()
             if !batchCommands.isEmpty {
                 let share = (RESPServerHandler.monotonicMicroseconds() - started) / batchCommands.count
                 for index in batchCommands { server.stats.microseconds[index] &+= share }

@@ -97,15 +97,14 @@ final class ServerCore: @unchecked Sendable {
 
     /// `rename-command old new` (an empty new name removes the command).
     private func renameCommand(_ from: String, _ to: String) {
-        guard var spec = keyspace.commands[from] else {
+        guard let spec = keyspace.commands[from] else {
             serverLog.warning("rename-command: no such command '\(from)'")
             return
         }
         var table = CommandTable()
         for (name, existing) in keyspace.commands.specs where name != from { table.register(existing) }
         if !to.isEmpty {
-            spec.name = to
-            table.register(spec)
+            table.register(spec.renamed(to))
         }
         keyspace.commands = table
     }

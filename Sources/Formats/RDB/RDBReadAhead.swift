@@ -42,6 +42,15 @@ public struct RDBReadAheadBatch {
 
     /// Calls `body` with each event in file order, moving it out of the batch; then throws the batch's error.
     public mutating func drain(_ body: (consuming RDBEvent) throws(FormatError) -> Void) throws(FormatError) {
+        try drain(elements: { (element) throws(FormatError) in try body(.element(element)) }, events: body)
+    }
+
+    /// ``drain(_:)`` with the element events, by far the most, handed over as they are kept (no `.element`
+    /// wrapper to build and take apart again), and the others to `events`, in file order.
+    public mutating func drain(
+        elements elementBody: (consuming RDBElement) throws(FormatError) -> Void,
+        events eventBody: (consuming RDBEvent) throws(FormatError) -> Void
+    ) throws(FormatError) {
         var element = 0
         var other = 0
         for isElement in self.isElement {
@@ -49,12 +58,12 @@ public struct RDBReadAheadBatch {
                 var taken = RDBElement.listItem(.integer(0))
                 swap(&taken, &elements[element])
                 element += 1
-                try body(.element(taken))
+                try elementBody(taken)
             } else {
                 var taken = RDBEvent.endKey
                 swap(&taken, &events[other])
                 other += 1
-                try body(taken)
+                try eventBody(taken)
             }
         }
         if let error { throw error }

@@ -113,19 +113,17 @@ extension Keyspace {
         let badFormat = CommandError("ERR Bad data format")
         var reader = dump.makeReader()
         var builder: ValueBuilder? = nil
-        var header: RDBKeyHeader? = nil
         do {
             while let event = try reader.next() {
                 switch event {
                 case .header: continue
                 case .beginKey(let keyHeader):
-                    header = keyHeader
                     builder = try ValueBuilder(keyHeader)
                 case .element(let element):
-                    guard let keyHeader = header, builder != nil else { throw badFormat }
-                    try builder!.add(element, header: keyHeader)
+                    guard builder != nil else { throw badFormat }
+                    try builder!.add(element)
                 case .endKey:
-                    guard let value = builder?.finish(), !value.isEmptyCollection else { throw badFormat }
+                    guard let value = builder.take()?.finish(), !value.isEmptyCollection else { throw badFormat }
                     return value
                 default:
                     throw badFormat

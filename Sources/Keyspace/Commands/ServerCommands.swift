@@ -49,7 +49,11 @@ extension CommandTable {
         SubcommandSpec("sleep", arity: 3) { context throws(CommandError) in
             // Like Redis (strtod without checks): a non-number sleeps 0 seconds. It blocks every client.
             let seconds = context[2].doubleValue ?? 0
-            if seconds > 0 { usleep(UInt32(min(seconds, 3600) * 1_000_000)) }
+            if seconds > 0 {
+                usleep(UInt32(min(seconds, 3600) * 1_000_000))
+                // The commands after this one in a pipelined batch see the time after the sleep.
+                context.keyspace.commandTime = context.keyspace.clock()
+            }
             return .ok
         },
         SubcommandSpec("digest", arity: 2) { context throws(CommandError) in
