@@ -46,6 +46,33 @@ struct HandlerTests {
         #expect(try connection.channel.finish().isClean)
     }
 
+    final class ClockReads: @unchecked Sendable {
+        var count = 0
+    }
+
+    @Test("A read batch reads the clock once; DEBUG SLEEP moves the time on for the commands after it")
+    func batchClock() throws {
+        let connection = try EmbeddedConnection()
+        let reads = ClockReads()
+        let keyspace = connection.server.keyspace
+        keyspace.clock = {
+            reads.count += 1
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+        }
+        let before = reads.count
+        #expect(try connection.send("SET a 1 PX 100000\r\nINCR b\r\nGET a\r\nPTTL a\r\nEXISTS a b\r\n") == [
+            "+OK\r\n:1\r\n$1\r\n1\r\n:100000\r\n:2\r\n"
+        ])
+        #expect(reads.count - before == 1)
+        // The key expires during the sleep: GET, in the same batch, must not see it.
+        #expect(try connection.send("SET k v PX 20\r\nDEBUG SLEEP 0.06\r\nGET k\r\nEXISTS k\r\n") == [
+            "+OK\r\n+OK\r\n$-1\r\n:0\r\n"
+        ])
+        #expect(try connection.channel.finish().isClean)
+    }
+
     @Test("A request split over many reads is answered once it is complete")
     func split() throws {
         let connection = try EmbeddedConnection()
