@@ -6,8 +6,11 @@
 For each server, on copies of the same files: start-up load time of the RDB and of an AOF (no preamble),
 SAVE time, BGSAVE time, the pause the command thread sees (our snapshot vs Redis's fork: INFO
 latest_fork_usec) on the mixed dataset and on a second, bigger one, the p99 and max latency a client sees
-while writing continuously through a BGSAVE, and the extra memory of a BGSAVE under those writes (INFO
-rdb_last_cow_size: Redis measures the child's copied pages, we measure the growth of our resident size).
+while writing continuously through a BGSAVE, and the extra memory of a BGSAVE under those writes, two ways:
+INFO rdb_last_cow_size (Redis counts the child's copied pages only, we count the growth of our resident size,
+which also holds the keys written meanwhile), and the same measure for both, taken here: the peak of the
+proportional set size (Pss, /proc/PID/smaps_rollup) of the server and its children during the save, minus
+its value when the save starts (a forked child's shared pages count once, split between the two).
 Prints markdown tables. Ports 7950-7959.
 """
 import os
@@ -71,10 +74,36 @@ def wait_idle(client, field):
         time.sleep(0.005)
 
 
-def bgsave_round(client, writers=True):
+def tree_pss_kib(pid):
+    """Pss of the process and its children (Redis's BGSAVE child), in KiB: physical memory, shared pages split."""
+    try:
+        children = [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
+    except OSError:
+        children = []
+    total = 0
+    for p in [pid] + children:
+        try:
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            pass  # a child that just exited
+    return total
+
+
+def bgsave_round(client, pid, writers=True):
     """BGSAVE while a client writes continuously: wall time, pause, latencies, extra memory."""
     latencies = []
     stop_flag = threading.Event()
+    sampling = threading.Event()
+    peak = [0]
+
+    def sampler():
+        while not sampling.is_set():
+            peak[0] = max(peak[0], tree_pss_kib(pid))
+            time.sleep(0.01)
 
     def writer():
         c = redis.Redis(port=client.connection_pool.connection_kwargs["port"], protocol=2)
@@ -90,11 +119,17 @@ def bgsave_round(client, writers=True):
         thread.start()
         time.sleep(0.3)
     baseline = len(latencies)
+    pss_start = tree_pss_kib(pid)
+    peak[0] = pss_start
+    watcher = threading.Thread(target=sampler)
+    watcher.start()
     started = time.perf_counter()
     client.bgsave()
     time.sleep(0.01)
     wait_idle(client, "rdb_bgsave_in_progress")
     wall = time.perf_counter() - started
+    sampling.set()
+    watcher.join()
     during = latencies[baseline:]
     if writers:
         stop_flag.set()
@@ -105,6 +140,7 @@ def bgsave_round(client, writers=True):
     return {
         "wall": wall, "pause_us": info(client, "latest_fork_usec"), "p99_ms": p99, "max_ms": worst,
         "writes": len(during), "extra_mib": info(client, "rdb_last_cow_size") / 1048576,
+        "extra_pss_mib": (peak[0] - pss_start) / 1024,
         "status": info(client, "rdb_last_bgsave_status"),
     }
 
@@ -121,12 +157,13 @@ def measure(name, binary, port, rdb, aofdir, label):
     t = time.perf_counter()
     client.save()
     row["save"] = time.perf_counter() - t
-    idle = bgsave_round(client, writers=False)
+    idle = bgsave_round(client, process.pid, writers=False)
     row["bgsave"] = idle["wall"]
     row["pause_idle_us"] = idle["pause_us"]
-    busy = bgsave_round(client, writers=True)
+    busy = bgsave_round(client, process.pid, writers=True)
     row.update({"pause_us": busy["pause_us"], "p99_ms": busy["p99_ms"], "max_ms": busy["max_ms"],
-                "writes": busy["writes"], "extra_mib": busy["extra_mib"], "bgsave_busy": busy["wall"],
+                "writes": busy["writes"], "extra_mib": busy["extra_mib"], "extra_pss_mib": busy["extra_pss_mib"],
+                "bgsave_busy": busy["wall"],
                 "status": busy["status"]})
     stop(process, client)
     d = os.path.join(WORK, f"{name}-{label}-aof")
@@ -178,12 +215,12 @@ def main():
             rows.append(row)
             print(row, flush=True)
     print()
-    print("| dataset | server | keys | RSS MiB | load RDB s | load AOF s | SAVE s | BGSAVE s (idle) | pause µs (idle) | pause µs (writing) | BGSAVE s (writing) | writes during | p99 ms | max ms | extra MiB |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| dataset | server | keys | RSS MiB | load RDB s | load AOF s | SAVE s | BGSAVE s (idle) | pause µs (idle) | pause µs (writing) | BGSAVE s (writing) | writes during | p99 ms | max ms | extra MiB (INFO) | extra MiB (Pss, both) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['dataset']} | {r['server']} | {r['keys']} | {r['rss_mib']:.0f} | {r['load_rdb']:.3f} | {r['load_aof']:.3f} | "
               f"{r['save']:.3f} | {r['bgsave']:.3f} | {r['pause_idle_us']} | {r['pause_us']} | {r['bgsave_busy']:.3f} | "
-              f"{r['writes']} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {r['extra_mib']:.1f} |")
+              f"{r['writes']} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {r['extra_mib']:.1f} | {r['extra_pss_mib']:.1f} |")
     shutil.rmtree(WORK, ignore_errors=True)
 
 

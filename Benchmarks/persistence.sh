@@ -4,14 +4,15 @@
 # docs/BENCHMARKS.md ("Persistence").
 #
 #   Benchmarks/persistence.sh [RDB]        default bench-data/mixed.rdb (made by make_dataset.py if missing)
-# Environment: SKIP_BUILD=1 reuses the release binary; BIG_KEYS (default 2000000) for the second dataset.
+# Environment: SKIP_BUILD=1 reuses the release binary; OURS (a redis-server binary to measure instead of the
+# release build; implies SKIP_BUILD); BIG_KEYS (default 2000000) for the second dataset.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RDB=${1:-$REPO/bench-data/mixed.rdb}
 [[ -f "$RDB" ]] || python3 "$REPO/Benchmarks/make_dataset.py" "$RDB"
-if [[ "${SKIP_BUILD:-0}" != 1 ]]; then
+if [[ "${SKIP_BUILD:-0}" != 1 && -z "${OURS:-}" ]]; then
     (cd "$REPO" && swift build -c release --product redis-server >&2)
 fi
-OURS="$(cd "$REPO" && swift build -c release --show-bin-path)/redis-server"
+OURS=${OURS:-"$(cd "$REPO" && swift build -c release --show-bin-path)/redis-server"}
 echo "commit $(git -C "$REPO" rev-parse --short HEAD)$(git -C "$REPO" diff --quiet -- Sources || echo ' + uncommitted changes'); $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
 python3 "$REPO/Benchmarks/persistence.py" "$OURS" "$RDB"
