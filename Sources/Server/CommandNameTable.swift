@@ -7,7 +7,10 @@ import Keyspace
 // table: no allocation and a couple of multiplications per command. Longer names fall back to the String lookup.
 
 /// The command table indexed by name bytes. Rebuild it when the keyspace's table changes (start-up only).
-struct CommandNameTable {
+///
+/// A class, immutable: the server looks a name up for every command, and a struct held in the server's `var`
+/// was copied out for each call (a retain and a release of each of its arrays).
+final class CommandNameTable {
     private struct Slot {
         var low: UInt64
         var high: UInt64
@@ -17,16 +20,17 @@ struct CommandNameTable {
     }
 
     /// Every command, in a fixed order: the index is also the command's statistics slot.
-    private(set) var specs: [CommandSpec] = []
-    private var slots: [Slot] = []
-    private var mask = 0
-    private var longNames: [String: Int] = [:]
+    let specs: [CommandSpec]
+    private let slots: [Slot]
+    private let mask: Int
+    private let longNames: [String: Int]
 
     init(_ table: CommandTable) {
-        specs = table.specs.keys.sorted().map { table.specs[$0]! }
+        let specs = table.specs.keys.sorted().map { table.specs[$0]! }
         let capacity = max(16, (specs.count * 4).nextPowerOfTwo)
-        mask = capacity - 1
-        slots = Array(repeating: Slot(low: 0, high: 0, length: 0, index: -1), count: capacity)
+        let mask = capacity - 1
+        var slots = Array(repeating: Slot(low: 0, high: 0, length: 0, index: -1), count: capacity)
+        var longNames: [String: Int] = [:]
         for (index, spec) in specs.enumerated() {
             let name = Bytes(spec.name)
             guard let key = CommandNameTable.pack(name) else {
@@ -37,6 +41,10 @@ struct CommandNameTable {
             while slots[slot].index >= 0 { slot = (slot + 1) & mask }
             slots[slot] = Slot(low: key.low, high: key.high, length: key.length, index: Int32(index))
         }
+        self.specs = specs
+        self.slots = slots
+        self.mask = mask
+        self.longNames = longNames
     }
 
     /// The index of the command named `name` (any case), nil when unknown.
