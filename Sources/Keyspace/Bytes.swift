@@ -1,3 +1,4 @@
+import Formats
 import NIOCore
 
 /// A binary-safe Redis string: keys, values, members, fields and command arguments.
@@ -92,21 +93,7 @@ public struct Bytes: Sendable, Hashable, Comparable, RandomAccessCollection, Exp
 
     /// The canonical decimal text of `value` (what Redis replies for an integer-encoded string).
     public init(integer value: Int64) {
-        // At most 20 characters ("-9223372036854775808"), written backwards into a stack buffer.
-        self = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var magnitude = value.magnitude
-            var start = 20
-            repeat {
-                start -= 1
-                digits[start] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: magnitude % 10)
-                magnitude /= 10
-            } while magnitude != 0
-            if value < 0 {
-                start -= 1
-                digits[start] = UInt8(ascii: "-")
-            }
-            return Bytes(UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(digits)[start..<20]))
-        }
+        self = CanonicalInteger.withText(value) { Bytes($0) }
     }
 
     // MARK: - Collection

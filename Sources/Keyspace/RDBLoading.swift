@@ -63,7 +63,6 @@ struct RDBEventLoader {
     var summary = RDBLoadSummary()
     private let now: Int64
     private var builder: ValueBuilder? = nil
-    private var header: RDBKeyHeader? = nil
 
     /// An element of the key being built (what ``handle(_:)`` does with `.element`, without the event around it).
     @inline(__always)
@@ -89,13 +88,13 @@ struct RDBEventLoader {
                 throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key,
                     "database \(keyHeader.database) does not exist (the server has \(keyspace.databases.count))")
             }
-            header = keyHeader
             builder = try ValueBuilder(keyHeader)
         case .element(let element):
-            try builder!.add(element)
+            try add(element)
         case .endKey:
-            let keyHeader = header!
-            let value = builder.take()!.finish()
+            let built = builder.take()!
+            let keyHeader = built.header
+            let value = built.finish()
             if keyspace.expiryEnabled, let when = keyHeader.expireAtMilliseconds, when <= now {
                 summary.expiredSkipped += 1
                 return
@@ -116,7 +115,8 @@ struct RDBEventLoader {
 /// The collection being built is held in a stored property of its own and changed in place: no enum to take it
 /// out of and put back for every element (which cost a retain, a release and two outlined copies each).
 struct ValueBuilder {
-    private let header: RDBKeyHeader
+    /// The key being built.
+    let header: RDBKeyHeader
     private let kind: RDBValueKind
     private var string = Bytes()
     private var list: ListValue? = nil

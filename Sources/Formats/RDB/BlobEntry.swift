@@ -71,29 +71,8 @@ struct BlobEntry {
         }
     }
 
-    /// The decimal text of an integer, in a caller-provided 20-byte buffer; returns the start index.
-    private static func decimal(_ value: Int64, into digits: UnsafeMutableBufferPointer<UInt8>) -> Int {
-        var rest = value.magnitude
-        var index = 20
-        repeat {
-            index -= 1
-            digits[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
-            rest /= 10
-        } while rest > 0
-        if value < 0 {
-            index -= 1
-            digits[index] = UInt8(ascii: "-")
-        }
-        return index
-    }
-
     private static func withText<R>(_ entry: BlobEntry, _ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        if entry.isInteger {
-            return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-                let start = decimal(entry.integer, into: digits)
-                return body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[start..<20])))
-            }
-        }
+        if entry.isInteger { return CanonicalInteger.withText(entry.integer, body) }
         return body(UnsafeRawBufferPointer(rebasing: bytes[Int(entry.offset)..<Int(entry.offset) + Int(entry.length)]))
     }
 

@@ -45,6 +45,25 @@ package enum CanonicalInteger {
         return Int64(value)
     }
 
+    /// Calls `body` with the canonical decimal text of `value` (at most 20 bytes, on the stack): the inverse of
+    /// ``parse(raw:maxLength:)``, without building a String.
+    package static func withText<R>(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = value.magnitude
+            var index = 20
+            repeat {
+                index -= 1
+                digits[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
+                rest /= 10
+            } while rest > 0
+            if value < 0 {
+                index -= 1
+                digits[index] = UInt8(ascii: "-")
+            }
+            return body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[index..<20])))
+        }
+    }
+
     /// The integer a string holds for compact encodings, or nil to store it as a string.
     package static func of(_ string: RDBString, maxLength: Int = 20) -> Int64? {
         switch string {
