@@ -73,6 +73,19 @@ struct HandlerTests {
         #expect(try connection.channel.finish().isClean)
     }
 
+    @Test("rename-command: the command answers to its new name only; an empty name removes it")
+    func renamedCommands() throws {
+        var config = ServerConfig()
+        config.renamedCommands = [("get", "fetch"), ("flushall", "")]
+        let connection = try EmbeddedConnection(config: config)
+        #expect(try connection.send("SET k v\r\nFETCH k\r\nfetch k\r\n") == ["+OK\r\n$1\r\nv\r\n$1\r\nv\r\n"])
+        #expect(try connection.send("GET k\r\nFLUSHALL\r\n") == [
+            "-ERR unknown command 'GET', with args beginning with: 'k' \r\n"
+                + "-ERR unknown command 'FLUSHALL', with args beginning with: \r\n"
+        ])
+        #expect(try connection.channel.finish().isClean)
+    }
+
     @Test("A request split over many reads is answered once it is complete")
     func split() throws {
         let connection = try EmbeddedConnection()
