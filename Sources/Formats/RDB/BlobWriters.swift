@@ -47,6 +47,7 @@ package enum CanonicalInteger {
 
     /// Calls `body` with the canonical decimal text of `value` (at most 20 bytes, on the stack): the inverse of
     /// ``parse(raw:maxLength:)``, without building a String.
+    @inlinable
     package static func withText<R>(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
             var rest = value.magnitude
