@@ -93,7 +93,11 @@ public struct Bytes: Sendable, Hashable, Comparable, RandomAccessCollection, Exp
 
     /// The canonical decimal text of `value` (what Redis replies for an integer-encoded string).
     public init(integer value: Int64) {
-        self = CanonicalInteger.withText(value) { Bytes($0) }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        self = Swift.withUnsafeMutableBytes(of: &digits) { raw in
+            let start = CanonicalInteger.format(value, rightAlignedIn: raw)
+            return Bytes(UnsafeRawBufferPointer(rebasing: raw[start...]))
+        }
     }
 
     // MARK: - Collection

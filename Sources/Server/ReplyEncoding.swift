@@ -1,3 +1,4 @@
+import Formats
 import Keyspace
 import NIOCore
 
@@ -55,32 +56,18 @@ extension ByteBuffer {
             writeInteger(UInt32(prefix) << 24 | UInt32(UInt8(ascii: "0") + UInt8(value)) << 16 | 0x0d0a, endianness: .big, as: UInt32.self)
             return
         }
-        writeWithUnsafeMutableBytes(minimumWritableBytes: 24) { raw in
+        // prefix, at most 20 characters, CRLF
+        writeWithUnsafeMutableBytes(minimumWritableBytes: 23) { raw in
             var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-            var count = 0
-            var magnitude = value.magnitude
-            withUnsafeMutableBytes(of: &digits) { scratch in
-                repeat {
-                    scratch[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                    magnitude /= 10
-                    count += 1
-                } while magnitude > 0
-                var offset = 0
-                raw[offset] = prefix
-                offset += 1
-                if value < 0 {
-                    raw[offset] = UInt8(ascii: "-")
-                    offset += 1
-                }
-                for index in (24 - count)..<24 {
-                    raw[offset] = scratch[index]
-                    offset += 1
-                }
-                raw[offset] = 13
-                raw[offset + 1] = 10
-                count = offset + 2
+            return Swift.withUnsafeMutableBytes(of: &digits) { scratch in
+                let start = CanonicalInteger.format(value, rightAlignedIn: scratch)
+                let length = scratch.count - start
+                raw[0] = prefix
+                UnsafeMutableRawBufferPointer(rebasing: raw[1...]).copyMemory(from: UnsafeRawBufferPointer(rebasing: scratch[start...]))
+                raw[length + 1] = 13
+                raw[length + 2] = 10
+                return length + 3
             }
-            return count
         }
     }
 }

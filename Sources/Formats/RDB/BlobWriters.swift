@@ -45,23 +45,38 @@ package enum CanonicalInteger {
         return Int64(value)
     }
 
-    /// Calls `body` with the canonical decimal text of `value` (at most 20 bytes, on the stack): the inverse of
-    /// ``parse(raw:maxLength:)``, without building a String.
+    /// The most bytes ``format(_:rightAlignedIn:)`` writes (`-9223372036854775808`).
+    package static let maxTextLength = 20
+
+    /// Writes the canonical decimal text of `value` at the end of `digits` (at least ``maxTextLength`` bytes) and
+    /// returns the index where it starts: the inverse of ``parse(raw:maxLength:)``. Not generic, so that a caller
+    /// in another module gets it specialised (the generic ``withText(_:_:)`` was called unspecialised from the
+    /// keyspace: a metadata lookup per INCR).
+    @inlinable
+    package static func format(_ value: Int64, rightAlignedIn digits: UnsafeMutableRawBufferPointer) -> Int {
+        precondition(digits.count >= maxTextLength)
+        var rest = value.magnitude
+        var index = digits.count
+        repeat {
+            index &-= 1
+            digits[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        } while rest > 0
+        if value < 0 {
+            index &-= 1
+            digits[index] = UInt8(ascii: "-")
+        }
+        return index
+    }
+
+    /// Calls `body` with the canonical decimal text of `value` (on the stack), as ``format(_:rightAlignedIn:)``
+    /// writes it.
     @inlinable
     package static func withText<R>(_ value: Int64, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var rest = value.magnitude
-            var index = 20
-            repeat {
-                index -= 1
-                digits[index] = UInt8(ascii: "0") &+ UInt8(rest % 10)
-                rest /= 10
-            } while rest > 0
-            if value < 0 {
-                index -= 1
-                digits[index] = UInt8(ascii: "-")
-            }
-            return body(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[index..<20])))
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return Swift.withUnsafeMutableBytes(of: &digits) { raw in
+            let start = format(value, rightAlignedIn: raw)
+            return body(UnsafeRawBufferPointer(rebasing: raw[start...]))
         }
     }
 
