@@ -53,37 +53,50 @@ struct RESPRequestDecoder {
     ///   arguments and 16 KiB bulks).
     /// - Throws: ``ProtocolError``; the connection must then be closed (the buffer's state is undefined).
     mutating func next(_ buffer: inout ByteBuffer, authenticated: Bool = true) throws(ProtocolError) -> [Bytes]? {
+        var request: [Bytes] = []
+        return try next(&buffer, into: &request, authenticated: authenticated) ? request : nil
+    }
+
+    /// ``next(_:authenticated:)`` into an array the caller keeps from one request to the next, so that a request
+    /// allocates no array of its own (its storage is reused when nothing else holds it). `request` is emptied and
+    /// holds the arguments when this returns true; it is left empty otherwise.
+    mutating func next(_ buffer: inout ByteBuffer, into request: inout [Bytes], authenticated: Bool = true)
+        throws(ProtocolError) -> Bool
+    {
+        request.removeAll(keepingCapacity: true)
         while true {
             if remaining == 0 {
-                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return false }
                 if first == UInt8(ascii: "*") {
-                    guard let count = try readCountLine(&buffer, bulk: false) else { return nil }
+                    if authenticated, nextWhole(&buffer, into: &request) { return true }
+                    guard let count = try readCountLine(&buffer, bulk: false) else { return false }
                     guard count <= Int64(Int32.max), count <= maxArgumentCount else {
                         throw ProtocolError(reason: "invalid multibulk length")
                     }
                     if count > 10, !authenticated { throw ProtocolError(reason: "unauthenticated multibulk length") }
                     if count <= 0 { continue }
                     remaining = Int(count)
-                    arguments = []
+                    arguments.removeAll(keepingCapacity: true)
                     arguments.reserveCapacity(min(remaining, 1024))
                 } else {
-                    guard let inline = try readInline(&buffer) else { return nil }
+                    guard let inline = try readInline(&buffer) else { return false }
                     if inline.isEmpty { continue }
-                    return inline
+                    request = inline
+                    return true
                 }
             }
             while remaining > 0 {
                 if pendingBulk < 0 {
-                    guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
+                    guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return false }
                     guard first == UInt8(ascii: "$") else {
                         throw ProtocolError(reason: "expected '$', got '\(Character(Unicode.Scalar(first)))'")
                     }
-                    guard let length = try readCountLine(&buffer, bulk: true) else { return nil }
+                    guard let length = try readCountLine(&buffer, bulk: true) else { return false }
                     guard length >= 0, length <= maxBulkBytes else { throw ProtocolError(reason: "invalid bulk length") }
                     if length > 16384, !authenticated { throw ProtocolError(reason: "unauthenticated bulk length") }
                     pendingBulk = Int(length)
                 }
-                guard buffer.readableBytes >= pendingBulk + 2 else { return nil }
+                guard buffer.readableBytes >= pendingBulk + 2 else { return false }
                 let argument = buffer.withUnsafeReadableBytes { raw in
                     Bytes(UnsafeRawBufferPointer(rebasing: raw[0..<pendingBulk]))
                 }
@@ -92,10 +105,47 @@ struct RESPRequestDecoder {
                 arguments.append(argument)
                 remaining -= 1
             }
-            let request = arguments
-            arguments = []
-            return request
+            swap(&request, &arguments)  // `arguments` takes the caller's emptied array, for the next request
+            return true
         }
+    }
+
+    /// The fast path of ``next(_:into:authenticated:)``: a multibulk that has wholly arrived, read in one pass over
+    /// the buffer's bytes into `request`. False, consuming nothing and leaving `request` empty, for anything else (not all there, an empty or huge count, a malformed
+    /// or over-long header, a bulk over the limit): the resumable path then reads it, with its errors.
+    private func nextWhole(_ buffer: inout ByteBuffer, into request: inout [Bytes]) -> Bool {
+        let maxBulkBytes = maxBulkBytes
+        let length: Int? = buffer.withUnsafeReadableBytes { raw in
+            guard let base = raw.baseAddress else { return nil }
+            let end = raw.count
+            // The number after the type byte at `start`, up to the first CR; the byte after the CR is skipped
+            // unchecked. Sets `start` past the line.
+            func header(_ start: inout Int) -> Int64? {
+                guard let found = memchr(base + start, 13, end - start) else { return nil }
+                let cr = UnsafeRawPointer(found) - base
+                guard cr + 1 < end else { return nil }
+                let value = CanonicalInteger.parse(raw: UnsafeRawBufferPointer(rebasing: raw[(start + 1)..<cr]))
+                start = cr + 2
+                return value
+            }
+            var offset = 0
+            guard let count = header(&offset), count > 0, count <= 1024, count <= maxArgumentCount else { return nil }
+            request.reserveCapacity(Int(count))
+            for _ in 0..<count {
+                guard offset < end, raw[offset] == UInt8(ascii: "$"), let length = header(&offset), length >= 0,
+                    length <= maxBulkBytes, Int(length) + 2 <= end - offset
+                else {
+                    request.removeAll(keepingCapacity: true)
+                    return nil
+                }
+                request.append(Bytes(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + Int(length))])))
+                offset += Int(length) + 2
+            }
+            return offset
+        }
+        guard let length else { return false }
+        buffer.moveReaderIndex(forwardBy: length)
+        return true
     }
 
     /// Reads `*<n>\r` or `$<n>\r` and the byte after it; nil when the line is not complete yet.

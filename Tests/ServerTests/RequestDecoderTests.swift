@@ -95,6 +95,42 @@ struct RequestDecoderTests {
         #expect(request[1].count == 4_000_000)
     }
 
+    @Test("Whole requests (one pass) and byte-fed requests (resumable) decode alike, at the one-pass limits too")
+    func wholeAndResumableAgree() throws {
+        // 1024 arguments is the most the one-pass path takes; 1025 goes through the resumable path whole.
+        for count in [1, 2, 1024, 1025] {
+            var input = "*\(count)\r\n"
+            for index in 0..<count { input += "$\(String(index).utf8.count)\r\n\(index)\r\n" }
+            let expected = [(0..<count).map(String.init)]
+            #expect(try Self.decodeAll(Array(input.utf8)) == expected)
+            #expect(try Self.decodeAll(Array(input.utf8), chunk: 5) == expected)
+        }
+        // Unauthenticated clients always take the resumable path, with its limits.
+        var decoder = RESPRequestDecoder()
+        var buffer = ByteBuffer(string: "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n")
+        #expect(try decoder.next(&buffer, authenticated: false)?.map(\.string) == ["AUTH", "pw"])
+    }
+
+    @Test("next(_:into:) fills the caller's array in place, reusing its storage from one request to the next")
+    func reusesArgumentArray() throws {
+        var decoder = RESPRequestDecoder()
+        var buffer = ByteBuffer(string: "*2\r\n$3\r\nGET\r\n$1\r\na\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\nc\r\n*1\r\n$4")
+        var argv: [Bytes] = []
+        argv.reserveCapacity(8)
+        let storage = argv.withUnsafeBufferPointer { $0.baseAddress }
+        #expect(try decoder.next(&buffer, into: &argv))
+        #expect(argv.map(\.string) == ["GET", "a"])
+        #expect(try decoder.next(&buffer, into: &argv))
+        #expect(argv.map(\.string) == ["SET", "b", "c"])
+        #expect(argv.withUnsafeBufferPointer { $0.baseAddress } == storage)
+        // Incomplete: false, and the array is left empty.
+        #expect(try !decoder.next(&buffer, into: &argv))
+        #expect(argv.isEmpty)
+        buffer.writeString("\r\nPING\r\n")
+        #expect(try decoder.next(&buffer, into: &argv))
+        #expect(argv.map(\.string) == ["PING"])
+    }
+
     @Test("Agrees with Formats' RESPCommandDecoder on random multibulk commands")
     func agreesWithFormatsDecoder() throws {
         var generator = SystemRandomNumberGenerator()
