@@ -30,6 +30,8 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     /// pending output.
     private var closing = false
     private var registered = false
+    /// The request being run, reused from one to the next (``RESPRequestDecoder/next(_:into:authenticated:)``).
+    private var argv: [Bytes] = []
     /// The statistics slots of the commands run in the current read batch (reused, for commandstats timing).
     private var batchCommands: [Int] = []
 
@@ -119,10 +121,15 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
         // commandstats time: one clock read per batch, shared among its commands (a clock read per command cost
         // as much as a whole PING).
         let started = RESPServerHandler.monotonicMicroseconds()
-        // One command time for the batch too (Keyspace.beginCommandBatch).
+        // One command time for the batch too (Keyspace.beginCommandBatch). The keyspace and the name table are
+        // read from the server once per batch, not per command.
         let keyspace = server.keyspace
+        let names = server.names
         keyspace.beginCommandBatch()
         defer {
+            // The last request's arguments are not kept past the batch (the decoder empties the array before each
+            // request, keeping its storage unless a huge request made it big).
+            if argv.capacity > 64 { argv = [] } else { argv.removeAll(keepingCapacity: true) }
             keyspace.endCommandBatch()
             if !batchCommands.isEmpty {
                 let share = (RESPServerHandler.monotonicMicroseconds() - started) / batchCommands.count
@@ -131,28 +138,25 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
             }
         }
         while !closing {
-            let argv: [Bytes]
             do {
-                let authenticated = session.authenticated || server.keyspace.requirePass == nil
-                guard let request = try decoder.next(&buffer, authenticated: authenticated) else { return }
-                argv = request
+                let authenticated = session.authenticated || keyspace.requirePass == nil
+                guard try decoder.next(&buffer, into: &argv, authenticated: authenticated) else { return }
             } catch {
                 output.writeReply(.error("ERR \(error.description)"))
                 serverLog.log(level: .info, "Protocol error (\(error.reason)) from client: id=\(session.id) addr=\(session.peerAddress)")
                 closing = true
                 return
             }
-            execute(argv)
+            execute(keyspace: keyspace, names: names)
             if session.closeAfterReply { closing = true }
         }
     }
 
-    /// Runs one command and appends its reply, keeping commandstats and errorstats.
+    /// Runs the request in `argv` and appends its reply, keeping commandstats and errorstats.
     @inline(__always)
-    private func execute(_ argv: [Bytes]) {
-        let index = server.lookup(argv[0])
-        let spec = index.map { server.spec(at: $0) }
-        let reply = server.keyspace.execute(argv, spec: spec, session: session)
+    private func execute(keyspace: Keyspace, names: CommandNameTable) {
+        let index = names.lookup(argv[0])
+        let reply = keyspace.execute(argv, spec: index.map { names.specs[$0] }, session: session)
         if let index {
             server.stats.calls[index] &+= 1
             batchCommands.append(index)
@@ -175,13 +179,21 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
         server.flushAppendOnlyLogBeforeReplies()
         if output.readableBytes > 0 {
             server.stats.netOutputBytes += output.readableBytes
-            let chunk = output
-            output = context.channel.allocator.buffer(capacity: 1024)
             if closing {
+                let chunk = output
+                output = context.channel.allocator.buffer(capacity: 0)
                 context.writeAndFlush(wrapOutboundOut(chunk)).whenComplete { _ in context.close(promise: nil) }
                 return
             }
-            context.writeAndFlush(wrapOutboundOut(chunk), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(output), promise: nil)
+            // Reused for the next batch: once the socket took the bytes (the usual case) the storage is ours alone
+            // again and clear() keeps it; while NIO still holds it, clear() gives us a new one. A buffer grown by a
+            // big reply is not kept.
+            if output.capacity > 64 * 1024 {
+                output = context.channel.allocator.buffer(capacity: 1024)
+            } else {
+                output.clear()
+            }
         } else if closing {
             context.close(promise: nil)
         }
