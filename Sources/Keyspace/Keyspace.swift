@@ -163,34 +163,54 @@ public final class Keyspace: @unchecked Sendable {
         _ body: (inout P) throws(CommandError) -> R
     ) throws(CommandError) -> R? {
         if !databases[db].expires.isEmpty { expireIfNeeded(db: db, key: key) }
-        var deleted = false
-        defer {
-            if deleted, !databases[db].expires.isEmpty { databases[db].expires.removeValue(forKey: key) }
-        }
-        return try Keyspace.modify(&databases[db].entries[key], create: create, deleted: &deleted, body)
-    }
-
-    private static func modify<P: ValuePayload, R>(
-        _ slot: inout Value?, create: Bool, deleted: inout Bool, _ body: (inout P) throws(CommandError) -> R
-    ) throws(CommandError) -> R? {
-        var payload: P
-        let existed = slot != nil
-        if !existed {
-            guard create else { return nil }
-            payload = P()
-        } else {
-            guard let taken = P.take(from: &slot) else { throw .wrongType }
-            payload = taken
-        }
-        defer {
-            if payload.isEmptyCollection {
-                slot = nil
-                deleted = existed
-            } else {
-                slot = payload.wrapped
+        // One descent that finds the key or inserts a placeholder, then an in-place change of its slot: half the
+        // cost of the map's optional `_modify` subscript (which moves the value out and back through a state
+        // record). A placeholder that should not stay (a missing key without `create`, a collection left empty)
+        // is removed afterwards, which is the rare path.
+        var inserted = false
+        var outcome: Result<R, CommandError>?
+        var remove = false
+        withUnsafeMutablePointer(to: &inserted) { inserted in
+            databases[db].entries.updateValue(forKey: key, default: Keyspace.placeholder(marking: inserted)) { slot in
+                var payload: P
+                if inserted.pointee {
+                    guard create else {
+                        remove = true
+                        return
+                    }
+                    payload = P()
+                } else {
+                    // Moved out of the map so that the body's change does not copy it (unless a snapshot shares it).
+                    var taken: Value? = .string(Bytes())
+                    swap(&taken!, &slot)
+                    guard let value = P.take(from: &taken) else {
+                        swap(&taken!, &slot)
+                        outcome = .failure(.wrongType)
+                        return
+                    }
+                    payload = value
+                }
+                outcome = Result { () throws(CommandError) -> R in try body(&payload) }
+                if payload.isEmptyCollection {
+                    remove = true
+                } else {
+                    slot = payload.wrapped
+                }
             }
         }
-        return try body(&payload)
+        if remove {
+            databases[db].entries.removeValue(forKey: key)
+            if !inserted, !databases[db].expires.isEmpty { databases[db].expires.removeValue(forKey: key) }
+        }
+        guard let outcome else { return nil }
+        return try outcome.get()
+    }
+
+    /// The value ``update(_:db:key:create:_:)`` inserts for a missing key (a string of no bytes: no allocation),
+    /// noting that it did.
+    private static func placeholder(marking inserted: UnsafeMutablePointer<Bool>) -> Value {
+        inserted.pointee = true
+        return .string(Bytes())
     }
 
     /// Reads the value of `key` as a `P`: nil when missing, `WRONGTYPE` when another type.

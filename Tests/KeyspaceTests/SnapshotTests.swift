@@ -56,6 +56,51 @@ struct SnapshotTests {
         }
     }
 
+    @Test("update: a missing key stays missing unless created and left non-empty; a throwing body keeps the value")
+    func updateEdgeCases() throws {
+        let keyspace = Keyspace()
+        // Missing, not created: nothing is left behind (update inserts a placeholder while it looks).
+        let untouched = try keyspace.update(ListValue.self, db: 0, key: "absent") { list throws(CommandError) in
+            list.append("never")
+        }
+        #expect(untouched == nil)
+        #expect(keyspace.databases[0].entries["absent"] == nil)
+        #expect(keyspace.databases[0].count == 0)
+        // Created but left empty: no key either.
+        let emptyCount = try keyspace.update(SetValue.self, db: 0, key: "empty", create: true) { set throws(CommandError) in
+            set.members.count
+        }
+        #expect(emptyCount == 0)
+        #expect(keyspace.databases[0].entries["empty"] == nil)
+        // Created with content.
+        _ = try keyspace.update(ListValue.self, db: 0, key: "l", create: true) { list throws(CommandError) in
+            list.append("a")
+            list.append("b")
+        }
+        guard case .list(let created)? = keyspace.databases[0].entries["l"] else { Issue.record("list"); return }
+        #expect(Array(created) == ["a", "b"])
+        // A body that throws after changing the value: the change is kept (as Redis keeps what a command did
+        // before failing), the error reaches the caller, the key keeps its expiry.
+        keyspace.setExpire(db: 0, key: "l", atMilliseconds: 4_000_000_000_000)
+        #expect(throws: CommandError.overflow) {
+            try keyspace.update(ListValue.self, db: 0, key: "l") { list throws(CommandError) in
+                list.append("c")
+                throw CommandError.overflow
+            }
+        }
+        guard case .list(let kept)? = keyspace.databases[0].entries["l"] else { Issue.record("list kept"); return }
+        #expect(Array(kept) == ["a", "b", "c"])
+        #expect(keyspace.databases[0].expires["l"] == 4_000_000_000_000)
+        // Another type: WRONGTYPE, and the value is put back untouched.
+        keyspace.set(db: 0, key: "s", value: .string("text"))
+        #expect(throws: CommandError.wrongType) {
+            try keyspace.update(HashValue.self, db: 0, key: "s", create: true) { _ throws(CommandError) in }
+        }
+        guard case .string(let text)? = keyspace.databases[0].entries["s"] else { Issue.record("string"); return }
+        #expect(text == "text")
+        #expect(keyspace.databases[0].count == 2)
+    }
+
     @Test("Keys past their expiry are gone on access and propagate a DEL")
     func lazyExpiry() {
         let clock = ManualClock(1_000)
