@@ -1,3 +1,5 @@
+import Formats
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -82,10 +84,17 @@ enum SortedSetArguments {
 
     /// `strtod` over `bytes` as a C string: the value, whether every byte was consumed, and whether it set ERANGE.
     private static func cDouble(_ bytes: Bytes.SubSequence) -> (Double, Bool, Bool) {
-        var text = Array(bytes)
-        text.append(0)
-        return text.withUnsafeBufferPointer { buffer -> (Double, Bool, Bool) in
-            let start = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+        // A canonical integer of up to 15 digits is exactly representable: strtod would give the same double.
+        if bytes.count <= 15, let integer = bytes.withContiguousStorageIfAvailable({
+            CanonicalInteger.parse(raw: UnsafeRawBufferPointer($0))
+        }) ?? nil {
+            return (Double(integer), true, false)
+        }
+        // The C string, NUL-terminated, on the stack when short (no allocation for a typical score).
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text -> (Double, Bool, Bool) in
+            for (offset, byte) in bytes.enumerated() { text[offset] = CChar(bitPattern: byte) }
+            text[bytes.count] = 0
+            let start = UnsafePointer(text.baseAddress!)
             var end: UnsafeMutablePointer<CChar>? = nil
             errno = 0
             let value = strtod(start, &end)

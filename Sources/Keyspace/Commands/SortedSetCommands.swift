@@ -154,11 +154,10 @@ enum SortedSetCommand {
         if options.increment && elements > 2 {
             throw CommandError("ERR INCR option supports a single increment-element pair")
         }
-        // Every score is checked before anything changes.
-        var scores: [Double] = []
-        scores.reserveCapacity(elements / 2)
+        // Every score is checked before anything changes (and parsed again below: cheaper than an array of them
+        // for the usual single pair).
         for position in stride(from: index, to: argv.count, by: 2) {
-            scores.append(try SortedSetArguments.score(argv[position]))
+            _ = try SortedSetArguments.score(argv[position], orError: SortedSetArguments.notFloat)
         }
 
         let key = argv[1]
@@ -170,8 +169,9 @@ enum SortedSetCommand {
         // A missing key is not created under XX (nothing could be added to it).
         _ = try context.keyspace.update(SortedSetValue.self, db: db, key: key, create: !options.onlyExisting) {
             zset throws(CommandError) in
-            for (pair, score) in scores.enumerated() {
-                let member = argv[index + 2 * pair + 1]
+            for position in stride(from: index, to: argv.count, by: 2) {
+                let score = try SortedSetArguments.score(argv[position], orError: SortedSetArguments.notFloat)
+                let member = argv[position + 1]
                 if let current = zset.score(of: member) {
                     if options.onlyNew { continue }
                     var newScore = score

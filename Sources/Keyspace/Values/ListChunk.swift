@@ -165,8 +165,11 @@ struct ListChunk: Sendable {
     /// Adds `delta` to the end offsets of elements `index...`.
     private mutating func shiftEnds(from index: Int, by delta: Int) {
         guard delta != 0, index < ends.count else { return }
+        // Wrapping arithmetic (a negative delta is its two's complement): the offsets stay within the chunk's byte
+        // count, and without overflow checks the loop vectorizes (it was most of an LPUSH's time in the chunk).
+        let step = UInt32(truncatingIfNeeded: delta)
         ends.withUnsafeMutableBufferPointer { offsets in
-            for position in index..<offsets.count { offsets[position] = UInt32(Int(offsets[position]) + delta) }
+            for position in index..<offsets.count { offsets[position] &+= step }
         }
     }
 
