@@ -111,8 +111,9 @@ struct RESPRequestDecoder {
     }
 
     /// The fast path of ``next(_:into:authenticated:)``: a multibulk that has wholly arrived, read in one pass over
-    /// the buffer's bytes into `request`. False, consuming nothing and leaving `request` empty, for anything else (not all there, an empty or huge count, a malformed
-    /// or over-long header, a bulk over the limit): the resumable path then reads it, with its errors.
+    /// the buffer's bytes into `request`. False, consuming nothing and leaving `request` empty, for anything else
+    /// (not all there, an empty count or more than 1024 arguments, a malformed or over-long header, a bulk over the
+    /// limit): the resumable path then reads it, with its errors.
     private func nextWhole(_ buffer: inout ByteBuffer, into request: inout [Bytes]) -> Bool {
         let maxBulkBytes = maxBulkBytes
         let length: Int? = buffer.withUnsafeReadableBytes { raw in

@@ -43,6 +43,7 @@ final class ServerCore: @unchecked Sendable {
     let keyspace: Keyspace
     let group: MultiThreadedEventLoopGroup
     let loop: any EventLoop
+    /// Command name → spec and statistics slot (the connection handlers read it once per batch).
     private(set) var names: CommandNameTable
     var stats = ServerStatistics()
     /// Connected clients by session id.
@@ -108,12 +109,6 @@ final class ServerCore: @unchecked Sendable {
         }
         keyspace.commands = table
     }
-
-    /// The spec and statistics slot of a command name.
-    @inline(__always)
-    func lookup(_ name: Bytes) -> Int? { names.lookup(name) }
-
-    func spec(at index: Int) -> CommandSpec { names.specs[index] }
 
     // MARK: - Start-up
 
