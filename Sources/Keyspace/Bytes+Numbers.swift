@@ -19,34 +19,60 @@ extension Bytes {
     /// leading space, not NaN; `inf`, `-inf`, `+inf` and exponents are accepted). Nil otherwise.
     public var doubleValue: Double? {
         guard let first = first, !Bytes.isSpace(first), count < 4096 else { return nil }
-        var text = array
-        text.append(0)
-        return text.withUnsafeBufferPointer { buffer -> Double? in
-            let start = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
-            var end: UnsafeMutablePointer<CChar>? = nil
-            errno = 0
-            let value = strtod(start, &end)
-            guard let end, end == UnsafeMutablePointer(mutating: start) + count else { return nil }
-            if value.isNaN { return nil }
-            // strtod reports ERANGE for underflow too; Redis rejects only overflow to infinity that was not written.
-            if errno == ERANGE && value.isInfinite { return nil }
-            return value
-        }
+        let (value, consumedAll, outOfRange) = Bytes.cDouble(self)
+        guard consumedAll, !value.isNaN else { return nil }
+        // strtod reports ERANGE for underflow too; Redis rejects only overflow to infinity that was not written.
+        if outOfRange && value.isInfinite { return nil }
+        return value
     }
 
     /// The value of a long-double argument (Redis `string2ld`, used by INCRBYFLOAT and HINCRBYFLOAT).
     public var longDoubleValue: Float80? {
         guard let first = first, !Bytes.isSpace(first), count < 5 * 1024 else { return nil }
-        var text = array
-        text.append(0)
-        return text.withUnsafeBufferPointer { buffer -> Float80? in
-            let start = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
+        let count = count
+        return Bytes.withCString(self) { start -> Float80? in
             var end: UnsafeMutablePointer<CChar>? = nil
             errno = 0
             let value = strtold(start, &end)
             guard let end, end == UnsafeMutablePointer(mutating: start) + count else { return nil }
             if value.isNaN || errno == ERANGE { return nil }
             return value
+        }
+    }
+
+    /// `strtod` over `bytes` as a C string: the value, whether every byte was consumed (a NUL inside stops it
+    /// short), and whether it set ERANGE. The one way doubles are read from arguments (``doubleValue``, scores,
+    /// score ranges). A canonical integer of up to 15 digits, the usual score, is converted directly: it is exactly
+    /// representable, so strtod would give the same double.
+    static func cDouble<C: Collection>(_ bytes: C) -> (value: Double, consumedAll: Bool, outOfRange: Bool)
+    where C.Element == UInt8 {
+        if bytes.count <= 15, let integer = bytes.withContiguousStorageIfAvailable({
+            CanonicalInteger.parse(raw: UnsafeRawBufferPointer($0))
+        }) ?? nil {
+            return (Double(integer), true, false)
+        }
+        let count = bytes.count
+        return withCString(bytes) { start in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            errno = 0
+            let value = strtod(start, &end)
+            let consumed = end.map { UnsafePointer($0) - start } ?? 0
+            return (value, consumed == count, errno == ERANGE)
+        }
+    }
+
+    /// Calls `body` with `bytes` as a NUL-terminated C string, copied to the stack when short (no allocation for a
+    /// number argument).
+    static func withCString<C: Collection, R>(_ bytes: C, _ body: (UnsafePointer<CChar>) -> R) -> R
+    where C.Element == UInt8 {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text in
+            var offset = 0
+            for byte in bytes {
+                text[offset] = CChar(bitPattern: byte)
+                offset += 1
+            }
+            text[offset] = 0
+            return body(UnsafePointer(text.baseAddress!))
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Keyspace
 import NIOCore
 import Testing
@@ -74,5 +75,35 @@ struct BytesTests {
         #expect(Bytes("3.25").doubleValue == 3.25)
         #expect(Bytes("0.000000000000000000001").doubleValue == 1e-21)
         #expect(Bytes("12345678901234567").integerValue == 12_345_678_901_234_567)
+    }
+}
+
+@Suite("Bytes: reading doubles")
+struct BytesDoubleTests {
+    /// What C's strtod makes of `text` (the reference every double argument is read against).
+    static func strtodValue(_ text: String) -> Double? {
+        text.withCString { start in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let value = strtod(start, &end)
+            return end.map { UnsafePointer($0) - start } == text.utf8.count ? value : nil
+        }
+    }
+
+    @Test("Integer-looking arguments (read without strtod up to 15 digits) give strtod's double, sign of -0 included")
+    func integersAsStrtod() {
+        var generator = SystemRandomNumberGenerator()
+        var texts = ["0", "-0", "7", "-7", "007", "-007", "+5", "999999999999999", "-999999999999999",
+            "1000000000000000", "9007199254740993", "-9007199254740993", "12345678901234567890"]
+        for _ in 0..<2000 {
+            let digits = Int.random(in: 1...15, using: &generator)
+            let magnitude = Int64.random(in: 0..<Int64(pow(10, Double(digits))), using: &generator)
+            texts.append(String(Bool.random(using: &generator) ? -magnitude : magnitude))
+        }
+        for text in texts {
+            let ours = Bytes(text).doubleValue
+            let reference = Self.strtodValue(text)
+            #expect(ours == reference, "\(text)")
+            if let ours, let reference { #expect(ours.sign == reference.sign, "\(text)") }
+        }
     }
 }

@@ -1,5 +1,3 @@
-import Formats
-
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -20,7 +18,7 @@ enum SortedSetArguments {
     /// that was not written as such is refused; `inf`, `-inf` and subnormal values are accepted).
     static func score(_ argument: Bytes) -> Double? {
         guard let first = argument.first, !Bytes.isSpace(first) else { return nil }
-        let (value, consumedAll, outOfRange) = cDouble(argument[...])
+        let (value, consumedAll, outOfRange) = Bytes.cDouble(argument)
         guard consumedAll, !value.isNaN else { return nil }
         if outOfRange && (value.isInfinite || value == 0) { return nil }
         return value
@@ -38,7 +36,7 @@ enum SortedSetArguments {
         // The C string ends at the first NUL byte.
         let text = argument.prefix { $0 != 0 }
         let exclusive = text.first == UInt8(ascii: "(")
-        let (value, consumedAll, _) = cDouble(exclusive ? text.dropFirst() : text)
+        let (value, consumedAll, _) = Bytes.cDouble(exclusive ? text.dropFirst() : text)
         guard consumedAll, !value.isNaN else { return nil }
         return (value, exclusive)
     }
@@ -80,26 +78,5 @@ enum SortedSetArguments {
         guard start <= stop, start < length else { return nil }
         if stop >= length { stop = length - 1 }
         return Int(start)..<Int(stop + 1)
-    }
-
-    /// `strtod` over `bytes` as a C string: the value, whether every byte was consumed, and whether it set ERANGE.
-    private static func cDouble(_ bytes: Bytes.SubSequence) -> (Double, Bool, Bool) {
-        // A canonical integer of up to 15 digits is exactly representable: strtod would give the same double.
-        if bytes.count <= 15, let integer = bytes.withContiguousStorageIfAvailable({
-            CanonicalInteger.parse(raw: UnsafeRawBufferPointer($0))
-        }) ?? nil {
-            return (Double(integer), true, false)
-        }
-        // The C string, NUL-terminated, on the stack when short (no allocation for a typical score).
-        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: bytes.count + 1) { text -> (Double, Bool, Bool) in
-            for (offset, byte) in bytes.enumerated() { text[offset] = CChar(bitPattern: byte) }
-            text[bytes.count] = 0
-            let start = UnsafePointer(text.baseAddress!)
-            var end: UnsafeMutablePointer<CChar>? = nil
-            errno = 0
-            let value = strtod(start, &end)
-            let consumed = end.map { UnsafePointer($0) - start } ?? 0
-            return (value, consumed == bytes.count, errno == ERANGE)
-        }
     }
 }
