@@ -130,7 +130,9 @@ public struct CommandContext {
     /// EXPIRE as PEXPIREAT…). Each runs in the session's database at the time of the call.
     public var propagateAs: [[Bytes]]?
 
-    public init(keyspace: Keyspace, session: Session, argv: [Bytes]) {
+    /// Internal: only ``Keyspace/call(_:_:session:)`` makes contexts, which is what makes the unretained references
+    /// safe.
+    init(keyspace: Keyspace, session: Session, argv: [Bytes]) {
         self.keyspace = keyspace
         self.session = session
         self.argv = argv

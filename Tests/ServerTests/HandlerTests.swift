@@ -86,6 +86,27 @@ struct HandlerTests {
         #expect(try connection.channel.finish().isClean)
     }
 
+    @Test("The output buffer is reused between batches (the replies stay intact while NIO holds the last one) and a big reply's buffer is not kept")
+    func outputBufferReuse() throws {
+        let connection = try EmbeddedConnection()
+        // Two batches whose writes are both still queued in the channel when the second is encoded.
+        try connection.channel.writeInbound(ByteBuffer(string: "*2\r\n$4\r\nECHO\r\n$5\r\nfirst\r\n"))
+        connection.channel.pipeline.fireChannelReadComplete()
+        try connection.channel.writeInbound(ByteBuffer(string: "*2\r\n$4\r\nECHO\r\n$6\r\nsecond\r\n"))
+        connection.channel.pipeline.fireChannelReadComplete()
+        let first = try #require(try connection.channel.readOutbound(as: ByteBuffer.self))
+        let second = try #require(try connection.channel.readOutbound(as: ByteBuffer.self))
+        #expect(String(buffer: first) == "$5\r\nfirst\r\n")
+        #expect(String(buffer: second) == "$6\r\nsecond\r\n")
+        // A 200 KB reply: the connection does not keep a buffer that size afterwards (CLIENT LIST tot-mem).
+        let big = String(repeating: "x", count: 200_000)
+        let reply = try connection.send("*2\r\n$4\r\nECHO\r\n$\(big.utf8.count)\r\n\(big)\r\n").joined()
+        #expect(reply == "$200000\r\n" + big + "\r\n")
+        let handler = try #require(connection.server.clients.values.first)
+        #expect(handler.connectionFields.totalMemory < 64 * 1024)
+        #expect(try connection.send("PING\r\n") == ["+PONG\r\n"])
+    }
+
     @Test("A request split over many reads is answered once it is complete")
     func split() throws {
         let connection = try EmbeddedConnection()
