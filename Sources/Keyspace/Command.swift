@@ -148,6 +148,21 @@ public struct CommandContext {
 
     public subscript(index: Int) -> Bytes { argv[index] }
 
+    /// `keyspace.read(type, db: db, key: self[keyIndex])` for the hottest reads (GET): the keyspace is used without
+    /// the strong reference (a retain and a release) that reading the unowned property makes. Safe for the reason
+    /// the unowned reference is: a context only lives inside ``Keyspace/call(_:_:session:)``.
+    @inline(__always)
+    public func read<P: ValuePayload>(_ type: P.Type, key keyIndex: Int) throws(CommandError) -> P? {
+        let result: Result<P?, CommandError> = Unmanaged.passUnretained(keyspace)._withUnsafeGuaranteedRef { keyspace in
+            do throws(CommandError) {
+                return .success(try keyspace.read(type, db: session.db, key: argv[keyIndex]))
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try result.get()
+    }
+
     /// Argument `index` as a strict integer, or `ERR value is not an integer or out of range`.
     public func integer(_ index: Int) throws(CommandError) -> Int64 {
         guard let value = argv[index].integerValue else { throw .notInteger }

@@ -88,7 +88,16 @@ public final class Keyspace: @unchecked Sendable {
     /// Does not count hits and misses; see ``lookupRead(db:key:)``.
     public func value(db: Int, key: Bytes) -> Value? {
         if !databases[db].expires.isEmpty { expireIfNeeded(db: db, key: key) }
-        return databases[db].entries[key]
+        return Self.borrowedLookup(&databases[db].entries, key)
+    }
+
+    /// `entries[key]` through an exclusive access: the tree is borrowed where it lies. Read through the array
+    /// (`databases[db].entries[key]`), the database was copied out to call into the tree, a retain and a release
+    /// of both its trees' roots per lookup (5% of a pipelined GET). The access checks the array's uniqueness, a
+    /// load; the first one after a snapshot copies the array of databases (not their trees), as a write would.
+    @inline(__always)
+    private static func borrowedLookup(_ entries: inout TreeDictionary<Bytes, Value>, _ key: Bytes) -> Value? {
+        entries[key]
     }
 
     /// ``value(db:key:)`` for read commands: counts keyspace hits and misses.

@@ -126,10 +126,15 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
         let keyspace = server.keyspace
         let names = server.names
         keyspace.beginCommandBatch()
+        // The argument array is a local for the batch: passing a property to the keyspace would retain and release
+        // it around every command.
+        var argv = self.argv
+        self.argv = []
         defer {
             // The last request's arguments are not kept past the batch (the decoder empties the array before each
             // request, keeping its storage unless a huge request made it big).
             if argv.capacity > 64 { argv = [] } else { argv.removeAll(keepingCapacity: true) }
+            self.argv = argv
             keyspace.endCommandBatch()
             if !batchCommands.isEmpty {
                 let share = (RESPServerHandler.monotonicMicroseconds() - started) / batchCommands.count
@@ -147,14 +152,14 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
                 closing = true
                 return
             }
-            execute(keyspace: keyspace, names: names)
+            execute(argv, keyspace: keyspace, names: names)
             if session.closeAfterReply { closing = true }
         }
     }
 
-    /// Runs the request in `argv` and appends its reply, keeping commandstats and errorstats.
+    /// Runs the request `argv` and appends its reply, keeping commandstats and errorstats.
     @inline(__always)
-    private func execute(keyspace: Keyspace, names: CommandNameTable) {
+    private func execute(_ argv: [Bytes], keyspace: Keyspace, names: CommandNameTable) {
         let index = names.lookup(argv[0])
         let reply = keyspace.execute(argv, spec: index.map { names.specs[$0] }, session: session)
         if let index {

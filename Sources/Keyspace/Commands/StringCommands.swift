@@ -10,7 +10,7 @@ extension CommandTable {
     static let basicStringCommands: [CommandSpec] = [
         CommandSpec("get", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "string") {
             context throws(CommandError) in
-            .bulkOrNull(try context.keyspace.read(Bytes.self, db: context.db, key: context[1]))
+            .bulkOrNull(try context.read(Bytes.self, key: 1))
         },
         CommandSpec("set", arity: -3, flags: [.write, .denyOOM], keys: (1, 1, 1), group: "string") {
             context throws(CommandError) in
