@@ -23,11 +23,11 @@ extension Keyspace {
             case .list(let list):
                 try batched(list, prefix: ["RPUSH", key], body) { [$0] }
             case .set(let set):
-                try batched(set.members, prefix: ["SADD", key], body) { [$0] }
+                try batched(set, prefix: ["SADD", key], body) { [$0] }
             case .sortedSet(let zset):
                 try batched(zset, prefix: ["ZADD", key], body) { [Bytes(double: $0.score), $0.member] }
             case .hash(let hash):
-                try batched(hash.fields, prefix: ["HSET", key], body) { [$0.key, $0.value] }
+                try batched(hash, prefix: ["HSET", key], body) { [$0.key, $0.value] }
             case .stream(let stream):
                 try rewriteStream(key, stream.rdbStream, body)
             }

@@ -111,7 +111,7 @@ extension SHA1.Hash {
         case .list(let list):
             for element in list { mix(element) }
         case .set(let set):
-            for member in set.members { member.withUnsafeBytes { xor($0) } }
+            for member in set { member.withUnsafeBytes { xor($0) } }
         case .sortedSet(let zset):
             for (member, score) in zset.scores {
                 var element = SHA1.Hash.zero
@@ -120,7 +120,7 @@ extension SHA1.Hash {
                 xor(element)
             }
         case .hash(let hash):
-            for (field, fieldValue) in hash.fields {
+            for (field, fieldValue) in hash {
                 var element = SHA1.Hash.zero
                 element.mix(field)
                 element.mix(fieldValue)

@@ -396,7 +396,7 @@ extension SetValue: ValuePayload {
         return set
     }
     public var wrapped: Value { .set(self) }
-    public var isEmptyCollection: Bool { members.isEmpty }
+    public var isEmptyCollection: Bool { isEmpty }
 }
 
 extension HashValue: ValuePayload {
@@ -410,7 +410,7 @@ extension HashValue: ValuePayload {
         return hash
     }
     public var wrapped: Value { .hash(self) }
-    public var isEmptyCollection: Bool { fields.isEmpty }
+    public var isEmptyCollection: Bool { isEmpty }
 }
 
 extension SortedSetValue: ValuePayload {

@@ -33,7 +33,7 @@ extension Keyspace {
     /// - Throws: what the reader throws; `.corrupt` for a database number beyond ``databases`` or a duplicate
     ///   key; `.unsupportedType` for module values and hash field expiries, which this server cannot hold.
     public func load<Source: ByteSource>(from reader: inout RDBReader<Source>) throws(FormatError) -> RDBLoadSummary {
-        var loader = RDBEventLoader(keyspace: self)
+        var loader = RDBEventLoader(keyspace: self, blobsChecked: reader.options.checkDuplicates)
         while let event = try reader.next() { try loader.handle(event) }
         return loader.summary
     }
@@ -43,7 +43,7 @@ extension Keyspace {
     public func loadRDB(path: String, options: RDBReadOptions = .init()) throws(FormatError) -> RDBLoadSummary {
         let source = try InputSource.open(path)
         defer { source.close() }
-        var loader = RDBEventLoader(keyspace: self)
+        var loader = RDBEventLoader(keyspace: self, blobsChecked: options.checkDuplicates)
         do {
             // Ends (and so stops and waits for its thread) before the source is closed.
             let readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options, chunkSize: 64 * 1024))
@@ -70,8 +70,12 @@ struct RDBEventLoader {
         try builder!.add(element)
     }
 
-    init(keyspace: Keyspace) {
+    /// Whether the reader rejects blobs that repeat a member or field (``RDBReadOptions/checkDuplicates``).
+    private let blobsChecked: Bool
+
+    init(keyspace: Keyspace, blobsChecked: Bool = true) {
         self.keyspace = keyspace
+        self.blobsChecked = blobsChecked
         now = keyspace.clock()
     }
 
@@ -88,7 +92,7 @@ struct RDBEventLoader {
                 throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key,
                     "database \(keyHeader.database) does not exist (the server has \(keyspace.databases.count))")
             }
-            builder = try ValueBuilder(keyHeader)
+            builder = try ValueBuilder(keyHeader, blobsChecked: blobsChecked)
         case .element(let element):
             try add(element)
         case .endKey:
@@ -120,20 +124,40 @@ struct ValueBuilder {
     private let kind: RDBValueKind
     private var string = Bytes()
     private var list: ListValue? = nil
+    /// A set's or hash's elements while within its flat form's limit (a hash's as field, value, field…)…
+    private var flat: ContiguousArray<Bytes>? = nil
+    /// … and past it.
     private var set: TreeSet<Bytes>? = nil
-    private var sortedSet: SortedSetValue? = nil
     private var hash: TreeDictionary<Bytes, Bytes>? = nil
+    private var sortedSet: SortedSetValue? = nil
     private var stream: RDBStream? = nil
+    /// Whether the file's encoding can hold a member or field twice: plain encodings, or blobs the reader did not
+    /// check for duplicates (an intset's strict order rules them out). A tree absorbs them (the last value of a
+    /// field wins); the flat form is cleaned in ``finish()``.
+    private let mayRepeat: Bool
 
-    init(_ header: RDBKeyHeader) throws(FormatError) {
+    /// - Parameter blobsChecked: whether the reader rejects blobs that repeat a member or field
+    ///   (``RDBReadOptions/checkDuplicates``).
+    init(_ header: RDBKeyHeader, blobsChecked: Bool = true) throws(FormatError) {
         self.header = header
         kind = header.type.kind
+        mayRepeat = switch header.type {
+        case .setIntset: false
+        case .setListpack, .hashZipmap, .hashZiplist, .hashListpack, .hashListpackEx, .hashListpackExPreGA: !blobsChecked
+        default: true
+        }
         switch kind {
         case .string: break
         case .list: list = ListValue()
-        case .set: set = []
+        case .set, .hash:
+            var elements = ContiguousArray<Bytes>()
+            if let declared = header.declaredCount {
+                let perEntry = kind == .hash ? 2 : 1
+                let limit = kind == .hash ? HashValue.compactLimit : SetValue.compactLimit
+                elements.reserveCapacity(perEntry * Int(min(declared, UInt64(limit))))
+            }
+            flat = elements
         case .zset: sortedSet = SortedSetValue()
-        case .hash: hash = [:]
         case .stream: stream = RDBStream()
         case .module:
             throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,
@@ -148,7 +172,16 @@ struct ValueBuilder {
         case .listItem(let item):
             list?.append(Bytes(item))
         case .setMember(let member):
-            set?.insert(Bytes(member))
+            let member = Bytes(member)
+            if set != nil {
+                set!.insert(member)
+            } else if flat!.count < SetValue.compactLimit {
+                flat!.append(member)
+            } else {
+                var tree = TreeSet(flat.take()!)
+                tree.insert(member)
+                set = tree
+            }
         case .zsetMember(let member, let score):
             sortedSet?.insert(Bytes(member), score: score)
         case .hashField(let field, let value, let expire):
@@ -156,7 +189,18 @@ struct ValueBuilder {
                 throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,
                     "hash field expiries (Redis 7.4 HEXPIRE) are not supported by this server")
             }
-            hash?[Bytes(field)] = Bytes(value)
+            if hash != nil {
+                hash![Bytes(field)] = Bytes(value)
+            } else if flat!.count < 2 * HashValue.compactLimit {
+                flat!.append(Bytes(field))
+                flat!.append(Bytes(value))
+            } else {
+                var tree = TreeDictionary<Bytes, Bytes>()
+                let pairs = flat.take()!
+                for index in stride(from: 0, to: pairs.count, by: 2) { tree[pairs[index]] = pairs[index + 1] }
+                tree[Bytes(field)] = Bytes(value)
+                hash = tree
+            }
         case .streamEntry(let entry):
             stream?.entries.append(entry)
         case .streamMetadata(let metadata):
@@ -171,11 +215,46 @@ struct ValueBuilder {
     consuming func finish() -> Value {
         switch kind {
         case .list: .list(list!)
-        case .set: .set(SetValue(set!))
+        case .set:
+            if let set { .set(SetValue(set)) } else if mayRepeat {
+                .set(SetValue(distinct: ValueBuilder.withoutRepeats(flat!, stride: 1)))
+            } else {
+                .set(SetValue(distinct: flat!))
+            }
         case .zset: .sortedSet(sortedSet!)
-        case .hash: .hash(HashValue(hash!))
+        case .hash:
+            if let hash { .hash(HashValue(hash)) } else if mayRepeat {
+                .hash(HashValue(distinctPairs: ValueBuilder.withoutRepeats(flat!, stride: 2)))
+            } else {
+                .hash(HashValue(distinctPairs: flat!))
+            }
         case .stream: .stream(StreamValue(rdb: stream!))
         case .string, .module: .string(string)
         }
+    }
+}
+
+extension ValueBuilder {
+    /// `elements` (members, or field/value pairs when `stride` is 2) with each member or field once, as a tree
+    /// would have kept them: the first position, the last value. The usual answer, no repeats, costs a hash per
+    /// element and a sort of integers.
+    static func withoutRepeats(_ elements: ContiguousArray<Bytes>, stride: Int) -> ContiguousArray<Bytes> {
+        let count = elements.count / stride
+        guard count > 1 else { return elements }
+        var hashes = Swift.stride(from: 0, to: elements.count, by: stride).map { elements[$0].hashValue }
+        hashes.sort()
+        guard zip(hashes, hashes.dropFirst()).contains(where: { $0 == $1 }) else { return elements }
+        // Some hashes repeat: rebuild, keeping each key's first position and last value.
+        var position: [Bytes: Int] = [:]
+        var result = ContiguousArray<Bytes>()
+        for index in Swift.stride(from: 0, to: elements.count, by: stride) {
+            if let earlier = position[elements[index]] {
+                if stride == 2 { result[earlier + 1] = elements[index + 1] }
+                continue
+            }
+            position[elements[index]] = result.count
+            result.append(contentsOf: elements[index..<index + stride])
+        }
+        return result
     }
 }

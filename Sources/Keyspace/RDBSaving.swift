@@ -12,9 +12,9 @@ extension Value {
         switch self {
         case .string(let bytes): .string(bytes.rdbString)
         case .list(let list): .list(list.map(\.rdbString))
-        case .set(let set): .set(set.members.map(\.rdbString))
+        case .set(let set): .set(set.map(\.rdbString))
         case .sortedSet(let zset): .zset(zset.map { RDBScoredMember(member: $0.member.rdbString, score: $0.score) })
-        case .hash(let hash): .hash(hash.fields.map { RDBHashField(field: $0.key.rdbString, value: $0.value.rdbString) })
+        case .hash(let hash): .hash(hash.map { RDBHashField(field: $0.key.rdbString, value: $0.value.rdbString) })
         case .stream(let stream): .stream(stream.rdbStream)
         }
     }

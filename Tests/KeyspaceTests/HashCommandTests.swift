@@ -11,7 +11,7 @@ struct HashCommandTests {
 
     static func fields(_ run: Harness, _ key: Bytes) -> [Bytes: Bytes]? {
         guard case .hash(let hash)? = run.keyspace.databases[run.session.db].entries[key] else { return nil }
-        return Dictionary(uniqueKeysWithValues: hash.fields.map { ($0.key, $0.value) })
+        return Dictionary(uniqueKeysWithValues: hash.map { ($0.key, $0.value) })
     }
 
     @Test("HSET, HMSET, HSETNX and HDEL: replies, dirty counts, the last field deletes the key")
@@ -125,7 +125,7 @@ struct HashCommandTests {
             Issue.record("h")
             return
         }
-        #expect(old.count == 2000 && old.fields["f1"] == "v1" && old.fields["f2"] == "v2" && old.fields["new"] == nil)
+        #expect(old.count == 2000 && old["f1"] == "v1" && old["f2"] == "v2" && old["new"] == nil)
         #expect(run.keyspace.digest() != before)
     }
 

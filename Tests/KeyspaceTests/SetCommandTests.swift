@@ -246,8 +246,8 @@ struct SetCommandTests {
             Issue.record("sets missing from the snapshot")
             return
         }
-        #expect(Set(frozen.members) == original)
-        #expect(Set(frozenT.members) == ["1", "2", "x"])
+        #expect(Set(frozen) == original)
+        #expect(Set(frozenT) == ["1", "2", "x"])
         #expect(run.members("s") != original)
     }
 

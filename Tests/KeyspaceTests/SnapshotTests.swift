@@ -12,7 +12,7 @@ struct SnapshotTests {
         keyspace.set(db: 0, key: "s", value: .string("before"))
         keyspace.set(db: 0, key: "l", value: .list(ListValue((0..<1000).map { Bytes(integer: Int64($0)) })))
         var set = SetValue()
-        for member in 0..<300 { set.members.insert(Bytes(integer: Int64(member))) }
+        for member in 0..<300 { set.insert(Bytes(integer: Int64(member))) }
         keyspace.set(db: 0, key: "set", value: .set(set))
         keyspace.setExpire(db: 0, key: "s", atMilliseconds: 4_000_000_000_000)
         let snapshot = keyspace.snapshot()
@@ -24,7 +24,7 @@ struct SnapshotTests {
             _ = list.removeFirst()
         }
         _ = try keyspace.update(SetValue.self, db: 0, key: "set") { set throws(CommandError) in
-            set.members.remove("7")
+            set.remove("7")
         }
         keyspace.remove(db: 0, key: "missing")
         keyspace.flush(db: 1)
@@ -36,7 +36,7 @@ struct SnapshotTests {
         guard case .list(let list)? = snapshot[0].entries["l"] else { Issue.record("list"); return }
         #expect(Array(list) == (0..<1000).map { Bytes(integer: Int64($0)) })
         guard case .set(let oldSet)? = snapshot[0].entries["set"] else { Issue.record("set"); return }
-        #expect(oldSet.members.contains("7"))
+        #expect(oldSet.contains("7"))
         guard case .list(let current)? = keyspace.databases[0].entries["l"] else { Issue.record("list"); return }
         #expect(current.count == 1000 && current[499] == "changed" && current.last == "new")
     }
@@ -68,7 +68,7 @@ struct SnapshotTests {
         #expect(keyspace.databases[0].count == 0)
         // Created but left empty: no key either.
         let emptyCount = try keyspace.update(SetValue.self, db: 0, key: "empty", create: true) { set throws(CommandError) in
-            set.members.count
+            set.count
         }
         #expect(emptyCount == 0)
         #expect(keyspace.databases[0].entries["empty"] == nil)
@@ -165,11 +165,11 @@ struct ParallelSaveTests {
                 case 1: keyspace.set(db: db, key: key, value: .list(ListValue((0..<Int(1 + generator.next() % 300)).map { Bytes(integer: Int64($0)) })))
                 case 2:
                     var set = SetValue()
-                    for member in 0..<(1 + generator.next() % 200) { set.members.insert(Bytes("m\(member)")) }
+                    for member in 0..<(1 + generator.next() % 200) { set.insert(Bytes("m\(member)")) }
                     keyspace.set(db: db, key: key, value: .set(set))
                 case 3:
                     var hash = HashValue()
-                    for field in 0..<(1 + generator.next() % 150) { hash.fields[Bytes("f\(field)")] = Bytes("v\(field)") }
+                    for field in 0..<(1 + generator.next() % 150) { hash.updateValue(Bytes("v\(field)"), forField: Bytes("f\(field)")) }
                     keyspace.set(db: db, key: key, value: .hash(hash))
                 case 4:
                     var zset = SortedSetValue()

@@ -19,12 +19,12 @@ extension CommandTable {
         },
         CommandSpec("hget", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            .bulkOrNull(try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.fields[context[2]])
+            .bulkOrNull(try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?[context[2]])
         },
         CommandSpec("hmget", arity: -3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
             let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1])
-            return .array(context.argv[2...].map { field in .bulkOrNull(hash?.fields[field]) })
+            return .array(context.argv[2...].map { field in .bulkOrNull(hash?[field]) })
         },
         CommandSpec("hgetall", arity: 2, flags: [.readonly], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
@@ -33,7 +33,7 @@ extension CommandTable {
             }
             var items: [Reply] = []
             items.reserveCapacity(hash.count * 2)
-            for (field, value) in hash.fields {
+            for (field, value) in hash {
                 items.append(.bulk(field))
                 items.append(.bulk(value))
             }
@@ -44,14 +44,14 @@ extension CommandTable {
             guard let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1]) else {
                 return .emptyArray
             }
-            return .bulks(hash.fields.keys)
+            return .bulks(hash.fields)
         },
         CommandSpec("hvals", arity: 2, flags: [.readonly], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
             guard let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1]) else {
                 return .emptyArray
             }
-            return .bulks(hash.fields.values)
+            return .bulks(hash.values)
         },
         CommandSpec("hlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
@@ -60,12 +60,12 @@ extension CommandTable {
         CommandSpec("hexists", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
             .boolean(
-                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.fields[context[2]] != nil)
+                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?[context[2]] != nil)
         },
         CommandSpec("hstrlen", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
             .count(
-                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.fields[context[2]]?.count
+                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?[context[2]]?.count
                     ?? 0)
         },
         CommandSpec("hdel", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "hash") {
@@ -107,7 +107,7 @@ enum HashCommand {
                 hash throws(CommandError) in
                 var created = 0
                 for index in stride(from: 2, to: argv.count, by: 2)
-                where hash.fields.updateValue(argv[index + 1], forKey: argv[index]) == nil {
+                where hash.updateValue(argv[index + 1], forField: argv[index]) == nil {
                     created += 1
                 }
                 return created
@@ -123,8 +123,8 @@ enum HashCommand {
         let created =
             try context.keyspace.update(HashValue.self, db: db, key: key, create: true) {
                 hash throws(CommandError) in
-                guard hash.fields[field] == nil else { return false }
-                hash.fields[field] = value
+                guard hash[field] == nil else { return false }
+                hash.updateValue(value, forField: field)
                 return true
             } ?? false
         if created { context.keyspace.modified(db: db, key: key) }
@@ -139,7 +139,7 @@ enum HashCommand {
         let removed =
             try context.keyspace.update(HashValue.self, db: db, key: key) { hash throws(CommandError) in
                 var removed = 0
-                for field in fields where hash.fields.removeValue(forKey: field) != nil { removed += 1 }
+                for field in fields where hash.removeValue(forField: field) != nil { removed += 1 }
                 return removed
             } ?? 0
         if removed > 0 { context.keyspace.modified(db: db, key: key, changes: removed) }
@@ -198,8 +198,8 @@ enum HashCommand {
         let db = context.db
         let result = try context.keyspace.update(HashValue.self, db: db, key: key, create: true) {
             hash throws(CommandError) -> Bytes in
-            let value = try transform(hash.fields[field])
-            hash.fields[field] = value
+            let value = try transform(hash[field])
+            hash.updateValue(value, forField: field)
             return value
         }!
         context.keyspace.modified(db: db, key: key)
@@ -234,13 +234,18 @@ enum HashCommand {
     static func scan(_ context: inout CommandContext) throws(CommandError) -> Reply {
         guard let scan = try context.scanArguments(HashValue.self) else { return .scanPage(next: 0, []) }
         let (hash, options) = scan
-        let whole = hash.isListpack(limits: context.keyspace.encodingLimits)
-        let page = hash.fields.scanPage(cursor: whole ? 0 : options.cursor, count: whole ? hash.count : options.count)
         var items: [Reply] = []
-        for (field, value) in page.elements where options.matches(field) {
+        func add(_ field: Bytes, _ value: Bytes) {
+            guard options.matches(field) else { return }
             items.append(.bulk(field))
             items.append(.bulk(value))
         }
-        return .scanPage(next: whole ? 0 : page.next, items)
+        if hash.isListpack(limits: context.keyspace.encodingLimits) {
+            for (field, value) in hash { add(field, value) }
+            return .scanPage(next: 0, items)
+        }
+        let page = hash.tree.scanPage(cursor: options.cursor, count: options.count)
+        for (field, value) in page.elements { add(field, value) }
+        return .scanPage(next: page.next, items)
     }
 }

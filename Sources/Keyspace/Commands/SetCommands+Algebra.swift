@@ -52,7 +52,7 @@ extension SetCommand {
         var present: [TreeSet<Bytes>] = []
         for input in inputs {
             guard let input else { return .integer(0) }
-            present.append(input.members)
+            present.append(input.tree)
         }
         present.sort { $0.count < $1.count }
         var cardinality = 0
@@ -88,7 +88,7 @@ extension SetCommand {
         var present: [TreeSet<Bytes>] = []
         for input in inputs {
             guard let input else { return [] }
-            present.append(input.members)
+            present.append(input.tree)
         }
         present.sort { $0.count < $1.count }
         var result = present[0]
@@ -101,7 +101,7 @@ extension SetCommand {
 
     /// Grown from the largest set, so that its nodes are shared rather than re-inserted.
     private static func union(_ inputs: [SetValue?]) -> TreeSet<Bytes> {
-        var present = inputs.compactMap { $0?.members }
+        var present = inputs.compactMap { $0?.tree }
         guard let largest = present.indices.max(by: { present[$0].count < present[$1].count }) else { return [] }
         var result = present.remove(at: largest)
         for other in present { result.formUnion(other) }
@@ -111,11 +111,11 @@ extension SetCommand {
     /// The first set without the members of the others (a missing first set gives an empty result).
     private static func difference(_ inputs: [SetValue?]) -> TreeSet<Bytes> {
         guard let first = inputs[0] else { return [] }
-        var result = first.members
+        var result = first.tree
         for other in inputs.dropFirst() {
             guard let other else { continue }
             if result.isEmpty { break }
-            result.subtract(other.members)
+            result.subtract(other.tree)
         }
         return result
     }

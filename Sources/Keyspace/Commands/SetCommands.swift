@@ -17,17 +17,17 @@ extension CommandTable {
             guard let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1]) else {
                 return .emptyArray
             }
-            return .bulks(set.members)
+            return .bulks(set)
         },
         CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
             let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1])
-            return .boolean(set?.members.contains(context[2]) ?? false)
+            return .boolean(set?.contains(context[2]) ?? false)
         },
         CommandSpec("smismember", arity: -3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
             let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1])
-            return .array(context.argv[2...].map { .boolean(set?.members.contains($0) ?? false) })
+            return .array(context.argv[2...].map { .boolean(set?.contains($0) ?? false) })
         },
         CommandSpec("scard", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
@@ -97,7 +97,7 @@ enum SetCommand {
             set throws(CommandError) in
             var changed = 0
             for member in members {
-                let done = adding ? set.members.insert(member).inserted : set.members.remove(member) != nil
+                let done = adding ? set.insert(member) : set.remove(member)
                 if done { changed += 1 }
             }
             return changed
@@ -114,18 +114,18 @@ enum SetCommand {
         let db = context.db
         let keyspace = context.keyspace
         // A missing source answers 0 before the destination's type is looked at.
-        let lookup = try keyspace.payloadForWrite(SetValue.self, db: db, key: source).map { $0.members.contains(member) }
+        let lookup = try keyspace.payloadForWrite(SetValue.self, db: db, key: source).map { $0.contains(member) }
         guard let isMember = lookup else { return .integer(0) }
         if source != destination { _ = try keyspace.payloadForWrite(SetValue.self, db: db, key: destination) }
         // The same key: nothing moves, the answer is whether the member is there.
         guard isMember, source != destination else { return .boolean(isMember) }
         _ = try keyspace.update(SetValue.self, db: db, key: source) { set throws(CommandError) in
-            set.members.remove(member)
+            set.remove(member)
         }
         keyspace.modified(db: db, key: source)
         let inserted = try keyspace.update(SetValue.self, db: db, key: destination, create: true) {
             set throws(CommandError) in
-            set.members.insert(member).inserted
+            set.insert(member)
         } ?? false
         keyspace.modified(db: db, key: destination, changes: inserted ? 1 : 0)
         return .integer(1)
@@ -143,7 +143,7 @@ enum SetCommand {
         guard context.count == 3 else {
             let popped = try context.keyspace.update(SetValue.self, db: db, key: key) { set throws(CommandError) in
                 let member = set.randomMember(using: &random)
-                if let member { set.members.remove(member) }
+                if let member { set.remove(member) }
                 return member
             }
             guard let member = popped ?? nil else { return .null }
@@ -200,9 +200,9 @@ enum SetCommand {
         let next: Int
         let page: [Bytes]
         if set.isIntset(limits: context.keyspace.encodingLimits) {
-            (next, page) = (0, Array(set.members))
+            (next, page) = (0, Array(set))
         } else {
-            let (after, elements) = set.members.scanPage(cursor: options.cursor, count: options.count)
+            let (after, elements) = set.tree.scanPage(cursor: options.cursor, count: options.count)
             (next, page) = (after, Array(elements))
         }
         let matching = options.pattern == nil ? page : page.filter(options.matches)

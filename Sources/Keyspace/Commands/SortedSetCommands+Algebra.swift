@@ -71,7 +71,7 @@ extension SortedSetCommand {
         func score(of member: Bytes) -> Double? {
             switch self {
             case .sortedSet(let zset): zset.score(of: member)
-            case .set(let set): set.members.contains(member) ? 1 : nil
+            case .set(let set): set.contains(member) ? 1 : nil
             case .empty: nil
             }
         }
@@ -79,7 +79,7 @@ extension SortedSetCommand {
         func forEach(_ body: (Bytes, Double) -> Void) {
             switch self {
             case .sortedSet(let zset): for (member, score) in zset.scores { body(member, score) }
-            case .set(let set): for member in set.members { body(member, 1) }
+            case .set(let set): for member in set { body(member, 1) }
             case .empty: break
             }
         }

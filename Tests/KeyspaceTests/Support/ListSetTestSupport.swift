@@ -45,8 +45,8 @@ enum ListSetTestSupport {
                 let elements: [Bytes] = switch value {
                 case .string(let bytes): [bytes]
                 case .list(let list): Array(list)
-                case .set(let set): set.members.sorted()
-                case .hash(let hash): hash.fields.map { Bytes($0.key.array + [0] + $0.value.array) }.sorted()
+                case .set(let set): set.sorted()
+                case .hash(let hash): hash.map { Bytes($0.key.array + [0] + $0.value.array) }.sorted()
                 case .sortedSet(let zset): zset.map { Bytes($0.member.array + Array("\0\($0.score)".utf8)) }
                 case .stream: []
                 }
@@ -95,7 +95,7 @@ final class ListSetHarness {
     /// The members of the set stored at `key` in the session's database.
     func members(_ key: Bytes) -> Set<Bytes>? {
         guard case .set(let set)? = keyspace.databases[session.db].entries[key] else { return nil }
-        return Set(set.members)
+        return Set(set)
     }
 
     /// The bulk strings of an array reply, nil for any other reply.

@@ -1,0 +1,119 @@
+import Formats
+import HashTreeCollections
+import NIOCore
+import Testing
+import TestSupport
+
+@testable import Keyspace
+
+/// Small sets and hashes are flat arrays (Redis's intset and listpack counterparts) and become persistent trees
+/// past their limits; both forms must hold the same contents, and copies (snapshots) must stay independent.
+@Suite("Compact sets and hashes")
+struct CompactCollectionTests {
+    static func member(_ index: Int) -> Bytes { Bytes("member:\(index):padding-past-fifteen-bytes") }
+
+    @Test("A set is flat up to its limit and a tree past it, with the same members; copies stay as they were")
+    func setForms() {
+        let limit = SetValue.compactLimit
+        var set = SetValue()
+        let inserted = (0..<limit).map { set.insert(Self.member($0)) }
+        let again = set.insert(Self.member(7))
+        #expect(inserted.allSatisfy { $0 } && !again)
+        #expect(set.isCompact && set.count == limit)
+
+        let flatCopy = set
+        let grew = set.insert("one more")
+        #expect(grew)
+        #expect(!set.isCompact && set.count == limit + 1)
+        #expect(flatCopy.isCompact && flatCopy.count == limit && !flatCopy.contains("one more"))
+        #expect(Set(set) == Set((0..<limit).map(Self.member)).union(["one more"]))
+
+        // Removing from the flat form moves the last member into the hole: every other member is still found.
+        var smaller = flatCopy
+        let removed = smaller.remove(Self.member(3))
+        let removedTwice = smaller.remove(Self.member(3))
+        #expect(removed && !removedTwice)
+        #expect(!smaller.contains(Self.member(3)) && flatCopy.contains(Self.member(3)))
+        #expect(Set(smaller) == Set((0..<limit).filter { $0 != 3 }.map(Self.member)))
+        #expect((0..<limit).allSatisfy { $0 == 3 || smaller.contains(Self.member($0)) })
+
+        // A tree that shrinks stays a tree.
+        let shrank = set.remove("one more") && set.remove(Self.member(0))
+        #expect(shrank)
+        #expect(!set.isCompact && set.count == limit - 1)
+
+        // Random positions reach every member of either form.
+        var random = SystemRandomNumberGenerator()
+        for form in [smaller, set] {
+            var popped = form
+            let all = popped.popRandomMembers(form.count - 1, using: &random) + Array(popped)
+            #expect(all.count == form.count && Set(all) == Set(form))
+        }
+    }
+
+    @Test("A hash is flat up to its limit and a tree past it; updates, removals and copies keep every pair right")
+    func hashForms() {
+        let limit = HashValue.compactLimit
+        var hash = HashValue()
+        let created = (0..<limit).map { hash.updateValue(Bytes(integer: Int64($0)), forField: Self.member($0)) }
+        let replaced = hash.updateValue("new", forField: Self.member(5))
+        #expect(created.allSatisfy { $0 == nil } && replaced == Bytes(integer: 5))
+        #expect(hash.isCompact && hash.count == limit && hash[Self.member(5)] == "new")
+
+        let flatCopy = hash
+        let added = hash.updateValue("x", forField: "one more")
+        #expect(added == nil)
+        #expect(!hash.isCompact && hash.count == limit + 1 && hash["one more"] == "x")
+        #expect(flatCopy.isCompact && flatCopy["one more"] == nil && flatCopy[Self.member(5)] == "new")
+
+        var smaller = flatCopy
+        let removedValue = smaller.removeValue(forField: Self.member(2))
+        let removedAgain = smaller.removeValue(forField: Self.member(2))
+        #expect(removedValue == Bytes(integer: 2) && removedAgain == nil)
+        #expect(flatCopy[Self.member(2)] == Bytes(integer: 2))
+        for index in 0..<limit where index != 2 {
+            #expect(smaller[Self.member(index)] == (index == 5 ? "new" : Bytes(integer: Int64(index))))
+        }
+        let pairs = (0..<smaller.count).map { smaller.entry(at: $0) }
+        #expect(Dictionary(uniqueKeysWithValues: pairs.map { ($0.field, $0.value) })
+            == Dictionary(uniqueKeysWithValues: smaller.map { ($0.key, $0.value) }))
+        #expect(Set(smaller.fields).count == limit - 1 && smaller.values.count == limit - 1)
+
+        // The tree built for a scan holds the same pairs.
+        #expect(smaller.tree.count == smaller.count && smaller.tree[Self.member(5)] == "new")
+        let removedLast = hash.removeValue(forField: "one more")
+        #expect(removedLast == "x" && !hash.isCompact)
+    }
+
+    @Test("Repeated members and fields in an RDB are kept once, the last value of a field winning, as a tree would")
+    func repeatsCollapse() throws {
+        #expect(ValueBuilder.withoutRepeats(["a", "b", "c"], stride: 1) == ["a", "b", "c"])
+        #expect(ValueBuilder.withoutRepeats(["a", "b", "a", "c", "b"], stride: 1) == ["a", "b", "c"])
+        #expect(ValueBuilder.withoutRepeats(["f", "1", "g", "2", "f", "3"], stride: 2) == ["f", "3", "g", "2"])
+
+        // Plain encodings can repeat (a blob the reader checked cannot). The file by hand, since our writer would
+        // turn the small hash into a listpack: RDB 10, a set (type 2) "s" = a b a, a hash (type 4) "h" = f:1 g:2
+        // f:3, the end, a zero checksum (not computed).
+        var file: [UInt8] = Array("REDIS0010".utf8)
+        func string(_ text: String) { file += [UInt8(text.utf8.count)] + Array(text.utf8) }
+        file += [2]
+        string("s")
+        file += [3]
+        for member in ["a", "b", "a"] { string(member) }
+        file += [4]
+        string("h")
+        file += [3]
+        for text in ["f", "1", "g", "2", "f", "3"] { string(text) }
+        file += [0xFF] + Array(repeating: 0, count: 8)
+
+        let keyspace = Keyspace()
+        var reader = RDBReader(source: ByteBufferSource(bytes: file))
+        #expect(try keyspace.load(from: &reader).keysLoaded == 2)
+        guard case .set(let set)? = keyspace.databases[0].entries["s"], case .hash(let hash)? = keyspace.databases[0].entries["h"] else {
+            Issue.record("keys missing")
+            return
+        }
+        #expect(set.count == 2 && Set(set) == ["a", "b"])
+        #expect(hash.count == 2 && hash["f"] == "3" && hash["g"] == "2")
+    }
+}
