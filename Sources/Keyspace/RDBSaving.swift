@@ -11,10 +11,19 @@ extension Value {
     public var rdbValue: RDBValue {
         switch self {
         case .string(let bytes): .string(bytes.rdbString)
-        case .list(let list): .list(list.map(\.rdbString))
-        case .set(let set): .set(set.map(\.rdbString))
-        case .sortedSet(let zset): .zset(zset.map { RDBScoredMember(member: $0.member.rdbString, score: $0.score) })
-        case .hash(let hash): .hash(hash.map { RDBHashField(field: $0.key.rdbString, value: $0.value.rdbString) })
+        case .list(let list): .list(Bytes.rdbStrings(count: list.count) { body in for item in list { body(item) } })
+        case .set(let set): .set(Bytes.rdbStrings(count: set.count) { body in for member in set { body(member) } })
+        case .sortedSet(let zset):
+            .zset(zip(Bytes.rdbStrings(count: zset.count) { body in for element in zset { body(element.member) } }, zset).map {
+                RDBScoredMember(member: $0, score: $1.score)
+            })
+        case .hash(let hash):
+            .hash(Bytes.rdbStrings(count: 2 * hash.count) { body in
+                for (field, value) in hash {
+                    body(field)
+                    body(value)
+                }
+            }.pairs())
         case .stream(let stream): .stream(stream.rdbStream)
         }
     }
@@ -29,6 +38,35 @@ extension Value {
         case .hash: .hashHashtable
         case .stream: .stream2
         }
+    }
+}
+
+extension Bytes {
+    /// The strings `strings` calls its argument with (`count` of them, in the same order on each of its three
+    /// calls), as RDB strings that are slices of one buffer holding all their bytes: one allocation for a whole
+    /// collection, where a buffer per element made malloc and free most of what converting a value for the
+    /// writer cost.
+    static func rdbStrings(count: Int, _ strings: ((Bytes) -> Void) -> Void) -> [RDBString] {
+        var total = 0
+        strings { total += $0.count }
+        // All the bytes first: a slice taken earlier would make each write copy the buffer.
+        var buffer = ByteBufferAllocator().buffer(capacity: total)
+        strings { string in string.withUnsafeBytes { _ = buffer.writeBytes($0) } }
+        var result: [RDBString] = []
+        result.reserveCapacity(count)
+        var offset = 0
+        strings { string in
+            result.append(.bytes(buffer.getSlice(at: offset, length: string.count)!))
+            offset += string.count
+        }
+        return result
+    }
+}
+
+extension [RDBString] {
+    /// Fields and values taken two by two.
+    fileprivate func pairs() -> [RDBHashField] {
+        stride(from: 0, to: count - 1, by: 2).map { RDBHashField(field: self[$0], value: self[$0 + 1]) }
     }
 }
 
