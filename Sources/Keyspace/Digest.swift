@@ -113,10 +113,10 @@ extension SHA1.Hash {
         case .set(let set):
             for member in set { member.withUnsafeBytes { xor($0) } }
         case .sortedSet(let zset):
-            for (member, score) in zset.scores {
+            for scored in zset {
                 var element = SHA1.Hash.zero
-                element.mix(member)
-                element.mix(Bytes(double: score))
+                element.mix(scored.member)
+                element.mix(Bytes(double: scored.score))
                 xor(element)
             }
         case .hash(let hash):

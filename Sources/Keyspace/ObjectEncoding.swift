@@ -26,9 +26,7 @@ extension Value {
         case .set(let set):
             return set.isIntset(limits: limits) ? "intset" : "hashtable"
         case .sortedSet(let zset):
-            let compact = zset.count <= limits.zsetMaxListpackEntries
-                && zset.scores.keys.allSatisfy { $0.count <= limits.zsetMaxListpackValue }
-            return compact ? "listpack" : "skiplist"
+            return zset.isListpack(limits: limits) ? "listpack" : "skiplist"
         case .hash(let hash):
             return hash.isListpack(limits: limits) ? "listpack" : "hashtable"
         case .stream:

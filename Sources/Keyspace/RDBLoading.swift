@@ -133,7 +133,7 @@ struct ValueBuilder {
     private var stream: RDBStream? = nil
     /// Whether the file's encoding can hold a member or field twice: plain encodings, or blobs the reader did not
     /// check for duplicates (an intset's strict order rules them out). A tree absorbs them (the last value of a
-    /// field wins); the flat form is cleaned in ``finish()``.
+    /// field wins), a sorted set's insert updates the score; the flat form is cleaned in ``finish()``.
     private let mayRepeat: Bool
 
     /// - Parameter blobsChecked: whether the reader rejects blobs that repeat a member or field
@@ -143,7 +143,9 @@ struct ValueBuilder {
         kind = header.type.kind
         mayRepeat = switch header.type {
         case .setIntset: false
-        case .setListpack, .hashZipmap, .hashZiplist, .hashListpack, .hashListpackEx, .hashListpackExPreGA: !blobsChecked
+        case .setListpack, .hashZipmap, .hashZiplist, .hashListpack, .hashListpackEx, .hashListpackExPreGA, .zsetZiplist,
+            .zsetListpack:
+            !blobsChecked
         default: true
         }
         switch kind {
@@ -183,7 +185,8 @@ struct ValueBuilder {
                 set = tree
             }
         case .zsetMember(let member, let score):
-            sortedSet?.insert(Bytes(member), score: score)
+            // A member a checked blob holds once needs no lookup; a plain encoding's repeat updates the score.
+            if mayRepeat { sortedSet!.insert(Bytes(member), score: score) } else { sortedSet!.insertNew(Bytes(member), score: score) }
         case .hashField(let field, let value, let expire):
             if expire != nil {
                 throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,

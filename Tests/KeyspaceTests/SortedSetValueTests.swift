@@ -28,6 +28,13 @@ struct SortedSetValueTests {
             Issue.record("tree and order disagree on \(element.member)", sourceLocation: sourceLocation)
             break
         }
+        // The member → score tree exists once the set has passed the threshold, and then holds every member.
+        if let index = storage.scores {
+            #expect(index.count == order.count, sourceLocation: sourceLocation)
+            #expect(order.allSatisfy { index[$0.member] == $0.score }, sourceLocation: sourceLocation)
+        } else {
+            #expect(order.count <= SortedSetValue.indexThreshold, sourceLocation: sourceLocation)
+        }
     }
 
     static func model(_ scores: [Bytes: Double]) -> [Element] {
@@ -40,14 +47,18 @@ struct SortedSetValueTests {
         #expect(MemoryLayout<SortedSetValue>.size == MemoryLayout<Int>.size)
     }
 
-    @Test("Random inserts, updates and removals keep ranks, ranges and chunks right", arguments: [1, 2, 3])
-    func randomOperations(seed: UInt64) {
+    /// Members drawn from `universe`: 1500 passes the index threshold early, 100 never does (no tree: every
+    /// lookup scans the order), 140 hovers around it.
+    @Test(
+        "Random inserts, updates and removals keep ranks, ranges and chunks right",
+        arguments: zip([1, 2, 3, 4, 5] as [UInt64], [1500, 1500, 1500, 100, 140]))
+    func randomOperations(seed: UInt64, universe: Int) {
         var generator = ListSetRandom(seed: seed)
         var zset = SortedSetValue()
         var scores: [Bytes: Double] = [:]
         let scoreChoices: [Double] = [-.infinity, -3, -0.5, 0, 1, 1.5, 2, 10, .infinity]
         for step in 0..<6000 {
-            let member = Bytes("m\(Int.random(in: 0..<1500, using: &generator))")
+            let member = Bytes("m\(Int.random(in: 0..<universe, using: &generator))")
             switch Int.random(in: 0..<10, using: &generator) {
             case 0..<6:
                 let score =
@@ -133,5 +144,25 @@ struct SortedSetValueTests {
         let before = other.storage
         other.insert("z", score: 0)
         #expect(other.storage === before)
+    }
+
+    @Test("A small set has no member tree; the loader's unchecked appends build one past the threshold")
+    func indexThreshold() {
+        let threshold = SortedSetValue.indexThreshold
+        var zset = SortedSetValue()
+        for index in 0..<threshold { zset.insertNew(Bytes("m\(index)"), score: Double(threshold - index)) }
+        #expect(zset.storage.scores == nil && zset.count == threshold)
+        #expect(zset.score(of: "m5") == Double(threshold - 5) && zset.score(of: "absent") == nil)
+        #expect(zset.rank(of: "m0") == threshold - 1)
+        let small = zset
+        zset.insertNew("one more", score: -1)
+        #expect(zset.storage.scores?.count == threshold + 1 && zset.rank(of: "one more") == 0)
+        #expect(small.storage.scores == nil && small.count == threshold && small.score(of: "one more") == nil)
+        Self.checkInvariants(zset)
+        Self.checkInvariants(small)
+        // Shrinking keeps the tree, in step with the order.
+        zset.removeElements(inRanks: 0..<(threshold - 10))
+        #expect(zset.count == 11 && zset.storage.scores?.count == 11)
+        Self.checkInvariants(zset)
     }
 }

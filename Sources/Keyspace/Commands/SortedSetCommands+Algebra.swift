@@ -78,7 +78,7 @@ extension SortedSetCommand {
 
         func forEach(_ body: (Bytes, Double) -> Void) {
             switch self {
-            case .sortedSet(let zset): for (member, score) in zset.scores { body(member, score) }
+            case .sortedSet(let zset): for element in zset { body(element.member, element.score) }
             case .set(let set): for member in set { body(member, 1) }
             case .empty: break
             }

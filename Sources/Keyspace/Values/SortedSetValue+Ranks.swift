@@ -154,7 +154,7 @@ extension SortedSetValue {
             chunk += 1
             offset = 0
         }
-        for element in removed { storage.scores.removeValue(forKey: element.member) }
+        if storage.scores != nil { for element in removed { storage.scores!.removeValue(forKey: element.member) } }
         storage.chunks.removeSubrange(emptied)
         storage.counts.removeSubrange(emptied)
         storage.lastScores.removeSubrange(emptied)

@@ -1,10 +1,12 @@
 import HashTreeCollections
 
-/// A sorted set: member → score in a persistent hash tree, plus the members in (score, member) order in sorted
-/// chunks of at most ``chunkCapacity`` elements (a two-level B-tree, the way Redis pairs a dict with a skiplist).
+/// A sorted set: the members in (score, member) order in sorted chunks of at most ``chunkCapacity`` elements
+/// (a two-level B-tree), and, past ``indexThreshold`` members, member → score in a persistent hash tree (the way
+/// Redis pairs a dict with a skiplist). A small set has no tree: a member is found by scanning the order, as
+/// Redis scans a listpack.
 ///
 /// ```
-///  storage ─► scores:  TreeDictionary member → score         ZSCORE, membership        O(log n)
+///  storage ─► scores:  TreeDictionary member → score         ZSCORE, membership        O(log n)  (large sets)
 ///             chunks:  [ c0: (s,m) … ≤128 ][ c1 ][ … ][ cK ]  sorted, none empty        O(log n) to find a place
 ///             counts:  [ |c0| |c1| … |cK| ]  Int32, contiguous  rank = counts before + offset   O(n / 128)
 ///             lastScores: [ last score of c0, … ]          searched without touching the chunks (a chunk is
@@ -19,6 +21,9 @@ import HashTreeCollections
 public struct SortedSetValue: Sendable, Sequence {
     /// Elements per chunk. A chunk that would pass it is split; a chunk left small is merged with a neighbour.
     public static let chunkCapacity = 128
+    /// Members up to which a set keeps no member → score tree (Redis's `zset-max-listpack-entries`). A set that
+    /// grows past it gets the tree, and keeps it if it shrinks again.
+    public static let indexThreshold = 128
 
     /// A member with its score, the element type of the order.
     public struct ScoredMember: Sendable, Equatable {
@@ -41,13 +46,14 @@ public struct SortedSetValue: Sendable, Sequence {
     /// The shared state. Mutated only through a uniquely referenced instance (``makeUnique()``), so a snapshot
     /// holding another reference never sees a change; that is what makes `@unchecked Sendable` sound.
     final class Storage: @unchecked Sendable {
-        var scores: TreeDictionary<Bytes, Double>
+        /// Member → score, for a set that has had more than ``indexThreshold`` members; nil before.
+        var scores: TreeDictionary<Bytes, Double>?
         var chunks: [Chunk]
         var counts: [Int32]
         var lastScores: [Double]
 
         init(
-            scores: TreeDictionary<Bytes, Double> = [:], chunks: [Chunk] = [], counts: [Int32] = [],
+            scores: TreeDictionary<Bytes, Double>? = nil, chunks: [Chunk] = [], counts: [Int32] = [],
             lastScores: [Double] = []
         ) {
             self.scores = scores
@@ -67,9 +73,9 @@ public struct SortedSetValue: Sendable, Sequence {
 
     /// A sorted set from elements already in (score, member) order with distinct members (the result of a set
     /// operation). Chunks are filled to capacity.
-    /// - Complexity: O(n log n) for the tree, O(n) for the order.
+    /// - Complexity: O(n log n) for the tree (none for a small set), O(n) for the order.
     init(ordered elements: [ScoredMember]) {
-        var scores = TreeDictionary<Bytes, Double>()
+        var scores: TreeDictionary<Bytes, Double>? = elements.count > Self.indexThreshold ? [:] : nil
         var chunks: [Chunk] = []
         var counts: [Int32] = []
         var lastScores: [Double] = []
@@ -80,7 +86,7 @@ public struct SortedSetValue: Sendable, Sequence {
             var chunk = Chunk(elements[start..<end])
             for index in chunk.indices {
                 if chunk[index].score == 0 { chunk[index].score = 0 }
-                scores[chunk[index].member] = chunk[index].score
+                scores?[chunk[index].member] = chunk[index].score
             }
             lastScores.append(chunk[chunk.count - 1].score)
             chunks.append(chunk)
@@ -91,21 +97,37 @@ public struct SortedSetValue: Sendable, Sequence {
     }
 
     /// Number of members.
-    public var count: Int { storage.scores.count }
-    public var isEmpty: Bool { storage.scores.isEmpty }
+    /// - Complexity: O(1) with the tree, O(chunks) without (a small set has one or two).
+    public var count: Int {
+        if let scores = storage.scores { return scores.count }
+        var sum = 0
+        for size in storage.counts { sum &+= Int(size) }
+        return sum
+    }
 
-    /// Member → score (for iteration in no particular order, and O(log n) lookups).
-    public var scores: TreeDictionary<Bytes, Double> { storage.scores }
+    /// No chunk is ever empty.
+    public var isEmpty: Bool { storage.counts.isEmpty }
+
+    /// Member → score as a persistent tree, the set's own or one built from the order (what ZSCAN pages over).
+    /// - Complexity: O(1) with the tree, O(n) without.
+    public var scores: TreeDictionary<Bytes, Double> {
+        storage.scores ?? TreeDictionary(uniqueKeysWithValues: lazy.map { ($0.member, $0.score) })
+    }
 
     /// The score of `member`, nil when it is not in the set.
-    /// - Complexity: O(log n)
-    public func score(of member: Bytes) -> Double? { storage.scores[member] }
+    /// - Complexity: O(log n) with the tree, O(n) without (n ≤ ``indexThreshold``).
+    public func score(of member: Bytes) -> Double? {
+        if let scores = storage.scores { return scores[member] }
+        for chunk in storage.chunks {
+            for element in chunk where element.member == member { return element.score }
+        }
+        return nil
+    }
 
     /// Whether Redis 7.0 would keep this sorted set as a listpack (few members, all short).
     /// - Complexity: O(min(n, limit))
     public func isListpack(limits: EncodingLimits) -> Bool {
-        count <= limits.zsetMaxListpackEntries
-            && storage.scores.keys.allSatisfy { $0.count <= limits.zsetMaxListpackValue }
+        count <= limits.zsetMaxListpackEntries && allSatisfy { $0.member.count <= limits.zsetMaxListpackValue }
     }
 
     // MARK: - Changing members
@@ -116,21 +138,41 @@ public struct SortedSetValue: Sendable, Sequence {
     public mutating func insert(_ member: Bytes, score: Double) -> Double? {
         precondition(!score.isNaN, "NaN score")
         let score = score == 0 ? 0 : score  // -0 is stored as 0
-        if let old = storage.scores[member], old == score { return old }
+        let old = self.score(of: member)
+        if let old, old == score { return old }
         makeUnique()
-        let old = storage.scores.updateValue(score, forKey: member)
+        storage.scores?[member] = score
         if let old { removeFromOrder(ScoredMember(member: member, score: old)) }
         insertIntoOrder(ScoredMember(member: member, score: score))
+        if old == nil { indexIfLarge() }
         return old
+    }
+
+    /// Adds `member`, which must not be in the set (what a loader knows of a file checked for duplicates): no
+    /// lookup first.
+    /// - Complexity: O(log n + chunkCapacity)
+    mutating func insertNew(_ member: Bytes, score: Double) {
+        precondition(!score.isNaN, "NaN score")
+        let score = score == 0 ? 0 : score
+        makeUnique()
+        storage.scores?[member] = score
+        insertIntoOrder(ScoredMember(member: member, score: score))
+        indexIfLarge()
+    }
+
+    /// Builds the member → score tree once a set without one passes ``indexThreshold``.
+    private mutating func indexIfLarge() {
+        guard storage.scores == nil, count > Self.indexThreshold else { return }
+        storage.scores = TreeDictionary(uniqueKeysWithValues: lazy.map { ($0.member, $0.score) })
     }
 
     /// Removes `member`; returns its score, nil when it was not there.
     /// - Complexity: O(log n + chunkCapacity)
     @discardableResult
     public mutating func remove(_ member: Bytes) -> Double? {
-        guard storage.scores[member] != nil else { return nil }
+        guard let old = score(of: member) else { return nil }
         makeUnique()
-        guard let old = storage.scores.removeValue(forKey: member) else { return nil }
+        storage.scores?.removeValue(forKey: member)
         removeFromOrder(ScoredMember(member: member, score: old))
         return old
     }
