@@ -12,6 +12,15 @@ import TestSupport
 struct CompactCollectionTests {
     static func member(_ index: Int) -> Bytes { Bytes("member:\(index):padding-past-fifteen-bytes") }
 
+    @Test("A set and a hash are one reference (a tree is boxed), so a key's slot in the keyspace stays small")
+    func layout() {
+        #expect(MemoryLayout<SetValue>.size == MemoryLayout<Int>.size)
+        #expect(MemoryLayout<HashValue>.size == MemoryLayout<Int>.size)
+        // A string's 16 bytes and a tag: the largest payload decides (a list is two words).
+        #expect(MemoryLayout<Value>.size <= 17)
+        #expect(MemoryLayout<(Bytes, Value)>.stride <= 40)
+    }
+
     @Test("A set is flat up to its limit and a tree past it, with the same members; copies stay as they were")
     func setForms() {
         let limit = SetValue.compactLimit

@@ -13,7 +13,7 @@ public struct HashValue: Sendable {
     @usableFromInline enum Storage: Sendable {
         /// Field, value, field, value…: distinct fields, in insertion order.
         case compact(ContiguousArray<Bytes>)
-        case tree(TreeDictionary<Bytes, Bytes>)
+        case tree(TreeBox<TreeDictionary<Bytes, Bytes>>)
     }
 
     @usableFromInline var storage: Storage
@@ -23,7 +23,7 @@ public struct HashValue: Sendable {
     /// A hash of `fields` (flat when small, else the tree itself, shared).
     public init(_ fields: TreeDictionary<Bytes, Bytes>) {
         guard fields.count <= HashValue.compactLimit else {
-            storage = .tree(fields)
+            storage = .tree(TreeBox(fields))
             return
         }
         var pairs = ContiguousArray<Bytes>()
@@ -41,7 +41,7 @@ public struct HashValue: Sendable {
             storage = .compact(pairs)
             return
         }
-        storage = .tree(HashValue.tree(of: pairs))
+        storage = .tree(TreeBox(HashValue.tree(of: pairs)))
     }
 
     private static func tree(of pairs: ContiguousArray<Bytes>) -> TreeDictionary<Bytes, Bytes> {
@@ -59,7 +59,7 @@ public struct HashValue: Sendable {
     public var count: Int {
         switch storage {
         case .compact(let pairs): pairs.count / 2
-        case .tree(let fields): fields.count
+        case .tree(let box): box.tree.count
         }
     }
 
@@ -86,7 +86,7 @@ public struct HashValue: Sendable {
     public subscript(field: Bytes) -> Bytes? {
         switch storage {
         case .compact(let pairs): HashValue.position(of: field, in: pairs).map { pairs[$0 + 1] }
-        case .tree(let fields): fields[field]
+        case .tree(let box): box.tree[field]
         }
     }
 
@@ -94,10 +94,11 @@ public struct HashValue: Sendable {
     @discardableResult
     public mutating func updateValue(_ value: Bytes, forField field: Bytes) -> Bytes? {
         switch storage {
-        case .tree(var fields):
-            storage = .compact([])  // our reference goes, so the tree is changed in place
-            defer { storage = .tree(fields) }
-            return fields.updateValue(value, forKey: field)
+        case .tree(var box):
+            storage = .compact([])  // our reference goes, so the box (if ours alone) is changed in place
+            TreeBox.unique(&box)
+            defer { storage = .tree(box) }
+            return box.tree.updateValue(value, forKey: field)
         case .compact(var pairs):
             let position = HashValue.position(of: field, in: pairs)
             storage = .compact([])
@@ -114,7 +115,7 @@ public struct HashValue: Sendable {
             } else {
                 var tree = HashValue.tree(of: pairs)
                 tree[field] = value
-                storage = .tree(tree)
+                storage = .tree(TreeBox(tree))
             }
             return nil
         }
@@ -124,10 +125,11 @@ public struct HashValue: Sendable {
     @discardableResult
     public mutating func removeValue(forField field: Bytes) -> Bytes? {
         switch storage {
-        case .tree(var fields):
+        case .tree(var box):
             storage = .compact([])
-            defer { storage = .tree(fields) }
-            return fields.removeValue(forKey: field)
+            TreeBox.unique(&box)
+            defer { storage = .tree(box) }
+            return box.tree.removeValue(forKey: field)
         case .compact(var pairs):
             guard let position = HashValue.position(of: field, in: pairs) else { return nil }
             storage = .compact([])
@@ -150,7 +152,7 @@ public struct HashValue: Sendable {
     public var tree: TreeDictionary<Bytes, Bytes> {
         switch storage {
         case .compact(let pairs): HashValue.tree(of: pairs)
-        case .tree(let fields): fields
+        case .tree(let box): box.tree
         }
     }
 
@@ -167,7 +169,8 @@ public struct HashValue: Sendable {
         switch storage {
         case .compact(let pairs):
             return (pairs[2 * offset], pairs[2 * offset + 1])
-        case .tree(let fields):
+        case .tree(let box):
+            let fields = box.tree
             let element = fields[fields.index(fields.startIndex, offsetBy: offset)]
             return (element.key, element.value)
         }
@@ -184,7 +187,7 @@ extension HashValue: Sequence {
         init(_ storage: Storage) {
             switch storage {
             case .compact(let pairs): self.pairs = pairs
-            case .tree(let fields): tree = fields.makeIterator()
+            case .tree(let box): tree = box.tree.makeIterator()
             }
         }
 

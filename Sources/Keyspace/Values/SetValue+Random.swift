@@ -8,7 +8,7 @@ extension SetValue {
     func member(at offset: Int) -> Bytes {
         switch storage {
         case .compact(let members): members[offset]
-        case .tree(let members): members[members.index(members.startIndex, offsetBy: offset)]
+        case .tree(let box): box.tree[box.tree.index(box.tree.startIndex, offsetBy: offset)]
         }
     }
 

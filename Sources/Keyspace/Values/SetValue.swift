@@ -14,7 +14,7 @@ public struct SetValue: Sendable {
     @usableFromInline enum Storage: Sendable {
         /// Distinct members, in insertion order.
         case compact(ContiguousArray<Bytes>)
-        case tree(TreeSet<Bytes>)
+        case tree(TreeBox<TreeSet<Bytes>>)
     }
 
     @usableFromInline var storage: Storage
@@ -24,12 +24,12 @@ public struct SetValue: Sendable {
 
     /// A set of `members` (flat when small, else the tree itself, shared).
     public init(_ members: TreeSet<Bytes>) {
-        storage = members.count <= SetValue.compactLimit ? .compact(ContiguousArray(members)) : .tree(members)
+        storage = members.count <= SetValue.compactLimit ? .compact(ContiguousArray(members)) : .tree(TreeBox(members))
     }
 
     /// A set of `members`, which must be distinct.
     init(distinct members: ContiguousArray<Bytes>) {
-        storage = members.count <= SetValue.compactLimit ? .compact(members) : .tree(TreeSet(members))
+        storage = members.count <= SetValue.compactLimit ? .compact(members) : .tree(TreeBox(TreeSet(members)))
     }
 
     /// Number of members (SCARD).
@@ -37,7 +37,7 @@ public struct SetValue: Sendable {
     public var count: Int {
         switch storage {
         case .compact(let members): members.count
-        case .tree(let members): members.count
+        case .tree(let box): box.tree.count
         }
     }
 
@@ -54,7 +54,7 @@ public struct SetValue: Sendable {
     public func contains(_ member: Bytes) -> Bool {
         switch storage {
         case .compact(let members): members.contains(member)
-        case .tree(let members): members.contains(member)
+        case .tree(let box): box.tree.contains(member)
         }
     }
 
@@ -62,10 +62,11 @@ public struct SetValue: Sendable {
     @discardableResult
     public mutating func insert(_ member: Bytes) -> Bool {
         switch storage {
-        case .tree(var members):
-            storage = .compact([])  // our reference goes, so the tree is changed in place
-            defer { storage = .tree(members) }
-            return members.insert(member).inserted
+        case .tree(var box):
+            storage = .compact([])  // our reference goes, so the box (if ours alone) is changed in place
+            TreeBox.unique(&box)
+            defer { storage = .tree(box) }
+            return box.tree.insert(member).inserted
         case .compact(var members):
             if members.contains(member) { return false }
             storage = .compact([])
@@ -75,7 +76,7 @@ public struct SetValue: Sendable {
             } else {
                 var tree = TreeSet(members)
                 tree.insert(member)
-                storage = .tree(tree)
+                storage = .tree(TreeBox(tree))
             }
             return true
         }
@@ -85,10 +86,11 @@ public struct SetValue: Sendable {
     @discardableResult
     public mutating func remove(_ member: Bytes) -> Bool {
         switch storage {
-        case .tree(var members):
+        case .tree(var box):
             storage = .compact([])
-            defer { storage = .tree(members) }
-            return members.remove(member) != nil
+            TreeBox.unique(&box)
+            defer { storage = .tree(box) }
+            return box.tree.remove(member) != nil
         case .compact(var members):
             guard let index = members.firstIndex(of: member) else { return false }
             storage = .compact([])
@@ -106,7 +108,7 @@ public struct SetValue: Sendable {
     public var tree: TreeSet<Bytes> {
         switch storage {
         case .compact(let members): TreeSet(members)
-        case .tree(let members): members
+        case .tree(let box): box.tree
         }
     }
 
@@ -127,7 +129,7 @@ extension SetValue: Sequence {
         init(_ storage: Storage) {
             switch storage {
             case .compact(let members): compact = members.makeIterator()
-            case .tree(let members): tree = members.makeIterator()
+            case .tree(let box): tree = box.tree.makeIterator()
             }
         }
 
