@@ -143,8 +143,8 @@ struct ValueBuilder {
         kind = header.type.kind
         mayRepeat = switch header.type {
         case .setIntset: false
-        case .setListpack, .hashZipmap, .hashZiplist, .hashListpack, .hashListpackEx, .hashListpackExPreGA, .zsetZiplist,
-            .zsetListpack:
+        case .setListpack, .hashZipmap, .hashZiplist, .hashListpack, .hashListpackEx, .hashListpackExPreGA,
+            .zsetZiplist, .zsetListpack:
             !blobsChecked
         default: true
         }
@@ -186,7 +186,11 @@ struct ValueBuilder {
             }
         case .zsetMember(let member, let score):
             // A member a checked blob holds once needs no lookup; a plain encoding's repeat updates the score.
-            if mayRepeat { sortedSet!.insert(Bytes(member), score: score) } else { sortedSet!.insertNew(Bytes(member), score: score) }
+            if mayRepeat {
+                sortedSet!.insert(Bytes(member), score: score)
+            } else {
+                sortedSet!.insertNew(Bytes(member), score: score)
+            }
         case .hashField(let field, let value, let expire):
             if expire != nil {
                 throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,

@@ -10,21 +10,25 @@ extension Value {
     /// The value as the RDB writer takes it. The writer picks the encoding the target version's Redis would.
     public var rdbValue: RDBValue {
         switch self {
-        case .string(let bytes): .string(bytes.rdbString)
-        case .list(let list): .list(Bytes.rdbStrings(count: list.count) { body in for item in list { body(item) } })
-        case .set(let set): .set(Bytes.rdbStrings(count: set.count) { body in for member in set { body(member) } })
+        case .string(let bytes):
+            return .string(bytes.rdbString)
+        case .list(let list):
+            return .list(Bytes.rdbStrings(count: list.count) { body in for item in list { body(item) } })
+        case .set(let set):
+            return .set(Bytes.rdbStrings(count: set.count) { body in for member in set { body(member) } })
         case .sortedSet(let zset):
-            .zset(zip(Bytes.rdbStrings(count: zset.count) { body in for element in zset { body(element.member) } }, zset).map {
-                RDBScoredMember(member: $0, score: $1.score)
-            })
+            let members = Bytes.rdbStrings(count: zset.count) { body in for element in zset { body(element.member) } }
+            return .zset(zip(members, zset).map { RDBScoredMember(member: $0, score: $1.score) })
         case .hash(let hash):
-            .hash(Bytes.rdbStrings(count: 2 * hash.count) { body in
+            let strings = Bytes.rdbStrings(count: 2 * hash.count) { body in
                 for (field, value) in hash {
                     body(field)
                     body(value)
                 }
-            }.pairs())
-        case .stream(let stream): .stream(stream.rdbStream)
+            }
+            return .hash(strings.pairs())
+        case .stream(let stream):
+            return .stream(stream.rdbStream)
         }
     }
 

@@ -118,7 +118,8 @@ struct CompactCollectionTests {
         let keyspace = Keyspace()
         var reader = RDBReader(source: ByteBufferSource(bytes: file))
         #expect(try keyspace.load(from: &reader).keysLoaded == 2)
-        guard case .set(let set)? = keyspace.databases[0].entries["s"], case .hash(let hash)? = keyspace.databases[0].entries["h"] else {
+        let entries = keyspace.databases[0].entries
+        guard case .set(let set)? = entries["s"], case .hash(let hash)? = entries["h"] else {
             Issue.record("keys missing")
             return
         }

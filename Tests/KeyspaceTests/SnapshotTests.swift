@@ -169,7 +169,9 @@ struct ParallelSaveTests {
                     keyspace.set(db: db, key: key, value: .set(set))
                 case 3:
                     var hash = HashValue()
-                    for field in 0..<(1 + generator.next() % 150) { hash.updateValue(Bytes("v\(field)"), forField: Bytes("f\(field)")) }
+                    for field in 0..<(1 + generator.next() % 150) {
+                        hash.updateValue(Bytes("v\(field)"), forField: Bytes("f\(field)"))
+                    }
                     keyspace.set(db: db, key: key, value: .hash(hash))
                 case 4:
                     var zset = SortedSetValue()

@@ -160,7 +160,9 @@ public struct HashValue: Sendable {
     /// - Complexity: O(min(n, limit))
     public func isListpack(limits: EncodingLimits) -> Bool {
         count <= limits.hashMaxListpackEntries
-            && allSatisfy { $0.key.count <= limits.hashMaxListpackValue && $0.value.count <= limits.hashMaxListpackValue }
+            && allSatisfy {
+                $0.key.count <= limits.hashMaxListpackValue && $0.value.count <= limits.hashMaxListpackValue
+            }
     }
 
     /// The field and value at position `offset` (`0..<count`) of the hash's order (HRANDFIELD).
