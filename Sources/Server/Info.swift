@@ -12,13 +12,32 @@ enum MemoryUsage {
     /// cheap equivalent here, so this is the resident set size.
     static var allocatedBytes: Int { residentBytes }
 
-    /// Resident set size from /proc/self/statm.
+    /// Resident set size from /proc/self/statm, read with two system calls into a stack buffer (INFO and the
+    /// background jobs' memory sampling call it; Foundation's file reading cost more than the rest of INFO).
     static var residentBytes: Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
-        let fields = text.split(separator: " ")
-        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
-        return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+        let descriptor = open("/proc/self/statm", O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return 0 }
+        defer { close(descriptor) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 128) { buffer in
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            guard count > 0 else { return 0 }
+            // "size resident shared …": the second field, in pages.
+            var field = 0
+            var pages = 0
+            for byte in buffer[..<count] {
+                if byte == UInt8(ascii: " ") {
+                    field += 1
+                    if field > 1 { break }
+                } else if field == 1, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") {
+                    pages = pages &* 10 &+ Int(byte &- UInt8(ascii: "0"))
+                }
+            }
+            return pages &* pageSize
+        }
     }
+
+    static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    static let physicalMemory = Int(ProcessInfo.processInfo.physicalMemory)
 
     /// Redis's human-readable size (`1.32M`, `200B`).
     static func human(_ bytes: Int) -> String {
@@ -31,7 +50,23 @@ enum MemoryUsage {
             scaled /= 1024
             unit += 1
         }
-        return String(format: "%.2f%@", scaled, units[unit])
+        return fixed(scaled, decimals: 2) + units[unit]
+    }
+
+    /// `value` with `decimals` digits after the point, rounded half away from zero (what `%.2f` prints but for
+    /// the exact ties of binary fractions, which these statistics never show), without Foundation's formatter.
+    static func fixed(_ value: Double, decimals: Int) -> String {
+        precondition(decimals > 0, "at least one decimal")
+        guard value.isFinite else { return value.isNaN ? "nan" : (value < 0 ? "-inf" : "inf") }
+        var scale = 1.0
+        for _ in 0..<decimals { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e18 else { return String(value) }
+        let units = Int(scaled)
+        let divisor = Int(scale)
+        let fraction = String(units % divisor)
+        let sign = value < 0 && units != 0 ? "-" : ""
+        return "\(sign)\(units / divisor)." + String(repeating: "0", count: decimals - fraction.count) + fraction
     }
 }
 
@@ -82,17 +117,18 @@ extension ServerCore {
                 "tracking_clients:0", "clients_in_timeout_table:0",
             ]
         case "memory":
-            let used = MemoryUsage.allocatedBytes
             let rss = MemoryUsage.residentBytes
+            let used = rss  // MemoryUsage.allocatedBytes, read once
             return [
                 "used_memory:\(used)", "used_memory_human:\(MemoryUsage.human(used))", "used_memory_rss:\(rss)",
                 "used_memory_rss_human:\(MemoryUsage.human(rss))", "used_memory_peak:\(used)",
                 "used_memory_peak_human:\(MemoryUsage.human(used))",
-                "total_system_memory:\(ProcessInfo.processInfo.physicalMemory)",
-                "total_system_memory_human:\(MemoryUsage.human(Int(ProcessInfo.processInfo.physicalMemory)))",
+                "total_system_memory:\(MemoryUsage.physicalMemory)",
+                "total_system_memory_human:\(MemoryUsage.human(MemoryUsage.physicalMemory))",
                 "maxmemory:\(config["maxmemory"])", "maxmemory_human:\(MemoryUsage.human(Int(config["maxmemory"]) ?? 0))",
                 "maxmemory_policy:\(config["maxmemory-policy"])",
-                "mem_fragmentation_ratio:\(used > 0 ? String(format: "%.2f", Double(rss) / Double(used)) : "0.00")",
+                "mem_fragmentation_ratio:"
+                    + (used > 0 ? MemoryUsage.fixed(Double(rss) / Double(used), decimals: 2) : "0.00"),
                 "mem_allocator:libc", "lazyfree_pending_objects:0", "lazyfreed_objects:0",
             ]
         case "persistence":
@@ -118,7 +154,10 @@ extension ServerCore {
         case "cpu":
             var usage = rusage()
             getrusage(__rusage_who_t(0), &usage)  // RUSAGE_SELF
-            func seconds(_ time: timeval) -> String { String(format: "%.6f", Double(time.tv_sec) + Double(time.tv_usec) / 1e6) }
+            func seconds(_ time: timeval) -> String {
+                let micros = String(time.tv_usec)
+                return "\(time.tv_sec)." + String(repeating: "0", count: max(0, 6 - micros.count)) + micros
+            }
             return [
                 "used_cpu_sys:\(seconds(usage.ru_stime))", "used_cpu_user:\(seconds(usage.ru_utime))",
                 "used_cpu_sys_children:0.000000", "used_cpu_user_children:0.000000",
@@ -130,7 +169,7 @@ extension ServerCore {
             for (index, spec) in names.specs.enumerated() where stats.calls[index] > 0 || stats.rejectedCalls[index] > 0 {
                 let calls = stats.calls[index]
                 let usec = stats.microseconds[index]
-                let perCall = calls > 0 ? String(format: "%.2f", Double(usec) / Double(calls)) : "0.00"
+                let perCall = calls > 0 ? MemoryUsage.fixed(Double(usec) / Double(calls), decimals: 2) : "0.00"
                 lines.append(
                     "cmdstat_\(spec.name):calls=\(calls),usec=\(usec),usec_per_call=\(perCall),"
                         + "rejected_calls=\(stats.rejectedCalls[index]),failed_calls=\(stats.failedCalls[index])")
