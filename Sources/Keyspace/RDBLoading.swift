@@ -202,9 +202,7 @@ struct ValueBuilder {
                 flat!.append(Bytes(field))
                 flat!.append(Bytes(value))
             } else {
-                var tree = TreeDictionary<Bytes, Bytes>()
-                let pairs = flat.take()!
-                for index in stride(from: 0, to: pairs.count, by: 2) { tree[pairs[index]] = pairs[index + 1] }
+                var tree = HashValue.tree(of: flat.take()!)
                 tree[Bytes(field)] = Bytes(value)
                 hash = tree
             }

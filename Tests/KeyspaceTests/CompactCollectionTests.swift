@@ -113,11 +113,21 @@ struct CompactCollectionTests {
         string("h")
         file += [3]
         for text in ["f", "1", "g", "2", "f", "3"] { string(text) }
+        // "big": 200 fields, past the flat limit, the first field repeated after the switch to a tree.
+        file += [4]
+        string("big")
+        file += [0x40, 201]  // a 14-bit length
+        for field in 0..<200 {
+            string("f\(field)")
+            string("v\(field)")
+        }
+        string("f0")
+        string("last")
         file += [0xFF] + Array(repeating: 0, count: 8)
 
         let keyspace = Keyspace()
         var reader = RDBReader(source: ByteBufferSource(bytes: file))
-        #expect(try keyspace.load(from: &reader).keysLoaded == 2)
+        #expect(try keyspace.load(from: &reader).keysLoaded == 3)
         let entries = keyspace.databases[0].entries
         guard case .set(let set)? = entries["s"], case .hash(let hash)? = entries["h"] else {
             Issue.record("keys missing")
@@ -125,5 +135,10 @@ struct CompactCollectionTests {
         }
         #expect(set.count == 2 && Set(set) == ["a", "b"])
         #expect(hash.count == 2 && hash["f"] == "3" && hash["g"] == "2")
+        guard case .hash(let big)? = entries["big"] else {
+            Issue.record("big missing")
+            return
+        }
+        #expect(!big.isCompact && big.count == 200 && big["f0"] == "last" && big["f199"] == "v199")
     }
 }

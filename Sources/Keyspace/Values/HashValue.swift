@@ -44,7 +44,8 @@ public struct HashValue: Sendable {
         storage = .tree(TreeBox(HashValue.tree(of: pairs)))
     }
 
-    private static func tree(of pairs: ContiguousArray<Bytes>) -> TreeDictionary<Bytes, Bytes> {
+    /// The tree of `pairs` (field, value, field, value…); a repeated field keeps its last value.
+    static func tree(of pairs: ContiguousArray<Bytes>) -> TreeDictionary<Bytes, Bytes> {
         var tree = TreeDictionary<Bytes, Bytes>()
         var index = 0
         while index < pairs.count {
