@@ -148,9 +148,9 @@ public struct CommandContext {
 
     public subscript(index: Int) -> Bytes { argv[index] }
 
-    /// `keyspace.read(type, db: db, key: self[keyIndex])` for the hottest reads (GET): the keyspace is used without
-    /// the strong reference (a retain and a release) that reading the unowned property makes. Safe for the reason
-    /// the unowned reference is: a context only lives inside ``Keyspace/call(_:_:session:)``.
+    /// `keyspace.read(type, db: db, key: self[keyIndex])`, how read commands look up their key: the keyspace is used
+    /// without the strong reference (a retain and a release) that reading the unowned property makes. Safe for the
+    /// reason the unowned reference is: a context only lives inside ``Keyspace/call(_:_:session:)``.
     @inline(__always)
     public func read<P: ValuePayload>(_ type: P.Type, key keyIndex: Int) throws(CommandError) -> P? {
         let result: Result<P?, CommandError> = Unmanaged.passUnretained(keyspace)._withUnsafeGuaranteedRef { keyspace in

@@ -19,16 +19,16 @@ extension CommandTable {
         },
         CommandSpec("hget", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            .bulkOrNull(try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?[context[2]])
+            .bulkOrNull(try context.read(HashValue.self, key: 1)?[context[2]])
         },
         CommandSpec("hmget", arity: -3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1])
+            let hash = try context.read(HashValue.self, key: 1)
             return .array(context.argv[2...].map { field in .bulkOrNull(hash?[field]) })
         },
         CommandSpec("hgetall", arity: 2, flags: [.readonly], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            guard let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1]) else {
+            guard let hash = try context.read(HashValue.self, key: 1) else {
                 return .emptyArray
             }
             var items: [Reply] = []
@@ -41,31 +41,31 @@ extension CommandTable {
         },
         CommandSpec("hkeys", arity: 2, flags: [.readonly], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            guard let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1]) else {
+            guard let hash = try context.read(HashValue.self, key: 1) else {
                 return .emptyArray
             }
             return .bulks(hash.fields)
         },
         CommandSpec("hvals", arity: 2, flags: [.readonly], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            guard let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1]) else {
+            guard let hash = try context.read(HashValue.self, key: 1) else {
                 return .emptyArray
             }
             return .bulks(hash.values)
         },
         CommandSpec("hlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
-            .count(try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?.count ?? 0)
+            .count(try context.read(HashValue.self, key: 1)?.count ?? 0)
         },
         CommandSpec("hexists", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
             .boolean(
-                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?[context[2]] != nil)
+                try context.read(HashValue.self, key: 1)?[context[2]] != nil)
         },
         CommandSpec("hstrlen", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "hash") {
             context throws(CommandError) in
             .count(
-                try context.keyspace.read(HashValue.self, db: context.db, key: context[1])?[context[2]]?.count
+                try context.read(HashValue.self, key: 1)?[context[2]]?.count
                     ?? 0)
         },
         CommandSpec("hdel", arity: -3, flags: [.write, .fast], keys: (1, 1, 1), group: "hash") {
@@ -211,7 +211,7 @@ enum HashCommand {
     /// HRANDFIELD `key [count [WITHVALUES]]`.
     static func randomFields(_ context: inout CommandContext) throws(CommandError) -> Reply {
         let request = try RandomSampling.request(context.argv, keyword: "withvalues")
-        guard let hash = try context.keyspace.read(HashValue.self, db: context.db, key: context[1]) else {
+        guard let hash = try context.read(HashValue.self, key: 1) else {
             return request == nil ? .null : .emptyArray
         }
         var generator = SystemRandomNumberGenerator()

@@ -31,13 +31,13 @@ extension CommandTable {
         },
         CommandSpec("llen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "list") {
             context throws(CommandError) in
-            .count(try context.keyspace.read(ListValue.self, db: context.db, key: context[1])?.count ?? 0)
+            .count(try context.read(ListValue.self, key: 1)?.count ?? 0)
         },
         CommandSpec("lrange", arity: 4, flags: [.readonly], keys: (1, 1, 1), group: "list") {
             context throws(CommandError) in
             let start = try context.integer(2)
             let stop = try context.integer(3)
-            guard let list = try context.keyspace.read(ListValue.self, db: context.db, key: context[1]) else {
+            guard let list = try context.read(ListValue.self, key: 1) else {
                 return .emptyArray
             }
             return .array(list.map(list.positions(start: start, stop: stop)) { .bulk($0) })
@@ -45,7 +45,7 @@ extension CommandTable {
         CommandSpec("lindex", arity: 3, flags: [.readonly], keys: (1, 1, 1), group: "list") {
             context throws(CommandError) in
             // Redis looks the key up before parsing the index: a missing key answers null whatever the index.
-            guard let list = try context.keyspace.read(ListValue.self, db: context.db, key: context[1]) else {
+            guard let list = try context.read(ListValue.self, key: 1) else {
                 return .null
             }
             guard let position = list.position(try context.integer(2)) else { return .null }
@@ -292,7 +292,7 @@ enum ListCommand {
             }
             index += 2
         }
-        guard let list = try context.keyspace.read(ListValue.self, db: context.db, key: context[1]) else {
+        guard let list = try context.read(ListValue.self, key: 1) else {
             return count == nil ? .null : .emptyArray
         }
         // Redis 7.0 negates the rank in a C long: RANK -2^63 stays negative, so it scans from the tail, counts

@@ -14,24 +14,24 @@ extension CommandTable {
         },
         CommandSpec("smembers", arity: 2, flags: [.readonly], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
-            guard let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1]) else {
+            guard let set = try context.read(SetValue.self, key: 1) else {
                 return .emptyArray
             }
             return .bulks(set)
         },
         CommandSpec("sismember", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
-            let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1])
+            let set = try context.read(SetValue.self, key: 1)
             return .boolean(set?.contains(context[2]) ?? false)
         },
         CommandSpec("smismember", arity: -3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
-            let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1])
+            let set = try context.read(SetValue.self, key: 1)
             return .array(context.argv[2...].map { .boolean(set?.contains($0) ?? false) })
         },
         CommandSpec("scard", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
-            .count(try context.keyspace.read(SetValue.self, db: context.db, key: context[1])?.count ?? 0)
+            .count(try context.read(SetValue.self, key: 1)?.count ?? 0)
         },
         CommandSpec("spop", arity: -2, flags: [.write, .random, .fast], keys: (1, 1, 1), group: "set") {
             context throws(CommandError) in
@@ -174,7 +174,7 @@ enum SetCommand {
         guard context.count <= 3 else { throw .syntax }
         let count = context.count == 3 ? try CollectionArguments.atLeast(-Int64.max, context[2]) : nil
         var random = SystemRandomNumberGenerator()
-        guard let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1]) else {
+        guard let set = try context.read(SetValue.self, key: 1) else {
             return count == nil ? .null : .emptyArray
         }
         guard let count else { return .bulkOrNull(set.randomMember(using: &random)) }
@@ -189,7 +189,7 @@ enum SetCommand {
     /// intset is returned whole in one page, as Redis does.
     static func scan(_ context: inout CommandContext) throws(CommandError) -> Reply {
         let cursor = try CollectionArguments.scanCursor(context[2])
-        guard let set = try context.keyspace.read(SetValue.self, db: context.db, key: context[1]) else {
+        guard let set = try context.read(SetValue.self, key: 1) else {
             return .array([.bulk("0"), .emptyArray])
         }
         // ScanOptions parses the cursor with its own rules: hand it a neutral one and keep ours.

@@ -22,29 +22,29 @@ extension CommandTable {
         },
         CommandSpec("zscore", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "sorted-set") {
             context throws(CommandError) in
-            let zset = try context.keyspace.read(SortedSetValue.self, db: context.db, key: context[1])
+            let zset = try context.read(SortedSetValue.self, key: 1)
             return zset?.score(of: context[2]).map(Reply.double) ?? .null
         },
         CommandSpec("zmscore", arity: -3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "sorted-set") {
             context throws(CommandError) in
-            let zset = try context.keyspace.read(SortedSetValue.self, db: context.db, key: context[1])
+            let zset = try context.read(SortedSetValue.self, key: 1)
             return .array(context.argv[2...].map { member in zset?.score(of: member).map(Reply.double) ?? .null })
         },
         CommandSpec("zcard", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "sorted-set") {
             context throws(CommandError) in
-            .count(try context.keyspace.read(SortedSetValue.self, db: context.db, key: context[1])?.count ?? 0)
+            .count(try context.read(SortedSetValue.self, key: 1)?.count ?? 0)
         },
         CommandSpec("zcount", arity: 4, flags: [.readonly, .fast], keys: (1, 1, 1), group: "sorted-set") {
             context throws(CommandError) in
             let range = try SortedSetArguments.scoreRange(context[2], context[3])
-            let zset = try context.keyspace.read(SortedSetValue.self, db: context.db, key: context[1])
+            let zset = try context.read(SortedSetValue.self, key: 1)
             return .count(zset?.ranks(in: range).count ?? 0)
         },
         CommandSpec("zlexcount", arity: 4, flags: [.readonly, .fast], keys: (1, 1, 1), group: "sorted-set") {
             context throws(CommandError) in
             let range = try SortedSetArguments.lexRange(context[2], context[3])
             let limits = context.keyspace.encodingLimits
-            let zset = try context.keyspace.read(SortedSetValue.self, db: context.db, key: context[1])
+            let zset = try context.read(SortedSetValue.self, key: 1)
             return .count(zset.map { SortedSetCommand.lexRanks($0, range, limits: limits).count } ?? 0)
         },
         CommandSpec("zrank", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "sorted-set") {
@@ -237,7 +237,7 @@ enum SortedSetCommand {
 
     /// ZRANK / ZREVRANK: the member's 0-based position from the lowest (or highest) score, null when missing.
     static func rank(_ context: inout CommandContext, reverse: Bool) throws(CommandError) -> Reply {
-        guard let zset = try context.keyspace.read(SortedSetValue.self, db: context.db, key: context[1]),
+        guard let zset = try context.read(SortedSetValue.self, key: 1),
             let rank = zset.rank(of: context[2])
         else { return .null }
         return .count(reverse ? zset.count - 1 - rank : rank)
@@ -312,7 +312,7 @@ enum SortedSetCommand {
     /// ZRANDMEMBER `key [count [WITHSCORES]]`.
     static func randomMembers(_ context: inout CommandContext) throws(CommandError) -> Reply {
         let request = try RandomSampling.request(context.argv, keyword: "withscores")
-        guard let zset = try context.keyspace.read(SortedSetValue.self, db: context.db, key: context[1]) else {
+        guard let zset = try context.read(SortedSetValue.self, key: 1) else {
             return request == nil ? .null : .emptyArray
         }
         var generator = SystemRandomNumberGenerator()

@@ -249,7 +249,7 @@ extension StreamCommand {
             end = try StreamArguments.rangeEnd(context[first + 1])
             if first + 3 < context.count { consumerName = context[first + 3] }
         }
-        guard let stream = try context.keyspace.read(StreamValue.self, db: context.db, key: context[1]),
+        guard let stream = try context.read(StreamValue.self, key: 1),
             let group = stream.group(named: context[2])
         else { throw StreamArguments.noKeyOrGroup(context[1], context[2]) }
 

@@ -48,7 +48,7 @@ extension StreamCommand {
     private static func info(_ context: inout CommandContext, _ subcommand: InfoSubcommand) throws(CommandError)
         -> Reply
     {
-        guard let stream = try context.keyspace.read(StreamValue.self, db: context.db, key: context[2]) else {
+        guard let stream = try context.read(StreamValue.self, key: 2) else {
             throw .noSuchKey
         }
         switch subcommand {

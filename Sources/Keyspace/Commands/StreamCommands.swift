@@ -13,7 +13,7 @@ extension CommandTable {
             },
             CommandSpec("xlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "stream") {
                 context throws(CommandError) in
-                .count(try context.keyspace.read(StreamValue.self, db: context.db, key: context[1])?.count ?? 0)
+                .count(try context.read(StreamValue.self, key: 1)?.count ?? 0)
             },
             CommandSpec("xrange", arity: -4, flags: [.readonly], keys: (1, 1, 1), group: "stream") {
                 context throws(CommandError) in
@@ -141,7 +141,7 @@ enum StreamCommand {
             count = try StreamArguments.count(context, index + 1)
             index += 2
         }
-        guard let stream = try context.keyspace.read(StreamValue.self, db: context.db, key: context[1]) else {
+        guard let stream = try context.read(StreamValue.self, key: 1) else {
             return .emptyArray
         }
         if count == 0 { return .nullArray }

@@ -31,7 +31,7 @@ extension CommandTable {
         CommandSpec("getbit", arity: 3, flags: [.readonly, .fast], keys: (1, 1, 1), group: "bitmap") {
             context throws(CommandError) in
             let offset = try bitOffset(context[2])
-            guard let value = try context.keyspace.read(Bytes.self, db: context.db, key: context[1]) else { return .integer(0) }
+            guard let value = try context.read(Bytes.self, key: 1) else { return .integer(0) }
             let byteIndex = Int(offset >> 3)
             guard byteIndex < value.count else { return .integer(0) }
             return .boolean(value[byteIndex] & (UInt8(1) << (7 - UInt8(offset & 7))) != 0)
@@ -54,7 +54,7 @@ extension CommandTable {
     /// BITCOUNT key [start end [BYTE|BIT]] (Redis 7.0 `bitcountCommand`): the key is looked up before the
     /// arguments are parsed, so a missing key answers 0 whatever follows.
     static func bitcount(_ context: inout CommandContext) throws(CommandError) -> Reply {
-        guard let value = try context.keyspace.read(Bytes.self, db: context.db, key: context[1]) else { return .integer(0) }
+        guard let value = try context.read(Bytes.self, key: 1) else { return .integer(0) }
         let length = Int64(value.count)
         var start: Int64 = 0
         var end: Int64 = length - 1

@@ -42,14 +42,14 @@ extension CommandTable {
         },
         CommandSpec("getset", arity: 3, flags: [.write, .denyOOM, .fast], keys: (1, 1, 1), group: "string") {
             context throws(CommandError) in
-            let old = try context.keyspace.read(Bytes.self, db: context.db, key: context[1])
+            let old = try context.read(Bytes.self, key: 1)
             context.keyspace.set(db: context.db, key: context[1], value: .string(context[2]))
             context.propagateAs = [["SET", context[1], context[2]]]
             return .bulkOrNull(old)
         },
         CommandSpec("getdel", arity: 2, flags: [.write, .fast], keys: (1, 1, 1), group: "string") {
             context throws(CommandError) in
-            guard let old = try context.keyspace.read(Bytes.self, db: context.db, key: context[1]) else { return .null }
+            guard let old = try context.read(Bytes.self, key: 1) else { return .null }
             context.keyspace.remove(db: context.db, key: context[1])
             context.propagateAs = [["DEL", context[1]]]
             return .bulk(old)
@@ -109,7 +109,7 @@ extension CommandTable {
         },
         CommandSpec("strlen", arity: 2, flags: [.readonly, .fast], keys: (1, 1, 1), group: "string") {
             context throws(CommandError) in
-            .count(try context.keyspace.read(Bytes.self, db: context.db, key: context[1])?.count ?? 0)
+            .count(try context.read(Bytes.self, key: 1)?.count ?? 0)
         },
         CommandSpec("getrange", arity: 4, flags: [.readonly], keys: (1, 1, 1), group: "string") {
             context throws(CommandError) in
@@ -295,7 +295,7 @@ extension CommandTable {
     static func getrange(_ context: inout CommandContext) throws(CommandError) -> Reply {
         var start = try context.integer(2)
         var end = try context.integer(3)
-        guard let value = try context.keyspace.read(Bytes.self, db: context.db, key: context[1]) else {
+        guard let value = try context.read(Bytes.self, key: 1) else {
             return .bulk(Bytes())
         }
         let length = Int64(value.count)
