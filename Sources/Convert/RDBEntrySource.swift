@@ -8,11 +8,9 @@ import NIOCore
 struct RDBEntrySource<Source: ByteSource>: EntrySource {
     /// Set until the first call, which starts the reader thread with its filter (the same on every call).
     private var source: Source?
-    private var readAhead: RDBReadAhead<Source>?
-    private var batch = RDBReadAheadBatch()
+    private var readAhead: RDBReadAhead<Source, RDBEvent>?
+    private var batch = RDBReadAheadBatch<RDBEvent>()
     private var position = 0
-    private var elementIndex = 0
-    private var eventIndex = 0
     private var compressedIndex = 0
     private(set) var info = RDBFileInfo()
     private(set) var offset: Int64 = 0
@@ -27,35 +25,29 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         self.keepsCompressedStrings = keepingCompressedStrings
     }
 
-    /// Whether the next event is an element (``takeElement()``) or another one (``takeEvent()``); nil at the
-    /// end. Fetches the next batch when this one is used up, and rethrows the reader's error in turn.
-    private mutating func next(_ filter: KeyFilter) throws(FormatError) -> Bool? {
-        while position == batch.isElement.count {
+    /// The next event, moved out of the batch; nil at the end. Fetches the next batch when this one is used up,
+    /// and rethrows the reader's error in turn.
+    private mutating func next(_ filter: KeyFilter) throws(FormatError) -> RDBEvent? {
+        while position == batch.items.count {
             if let error = batch.error { throw error }
             if let source = source.take() {
                 var options = RDBReadOptions()
                 options.keepsCompressedStrings = keepsCompressedStrings
                 readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options, chunkSize: 64 * 1024), accepting: filter.accepts)
             }
+            if let readAhead {
+                var used = RDBReadAheadBatch<RDBEvent>()
+                swap(&used, &batch)
+                readAhead.recycle(used)
+            }
             guard let next = readAhead?.next() else { return nil }
             batch = consume next
             position = 0
-            elementIndex = 0
-            eventIndex = 0
             compressedIndex = 0
             offset = batch.offset
         }
-        let isElement = batch.isElement[position]
         position += 1
-        return isElement
-    }
-
-    /// Moves the next element out of the batch (a payload-free value takes its place: the batch is done with it).
-    private mutating func takeElement() -> RDBElement {
-        var element = RDBElement.listItem(.integer(0))
-        swap(&element, &batch.elements[elementIndex])
-        elementIndex += 1
-        return element
+        return batch.take(position - 1)
     }
 
     /// The LZF strings read for the event ``next(_:)`` just announced, when the reader kept them.
@@ -69,29 +61,20 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         return strings
     }
 
-    private mutating func takeEvent() -> RDBEvent {
-        var event = RDBEvent.endKey
-        swap(&event, &batch.events[eventIndex])
-        eventIndex += 1
-        return event
-    }
-
     /// Moves the next accepted key straight into a streaming writer, element by element; returns false at the
     /// end of the input. `begin` runs before the first key reaches the writer.
     mutating func stream<Writer: RecordWriter>(
         acceptedBy filter: KeyFilter, into writer: inout Writer, begin: (RDBFileInfo, inout Writer) throws(FormatError) -> Void
     ) throws(FormatError) -> Bool {
         guard !ended else { return false }
-        while let isElement = try next(filter) {
+        while let event = try next(filter) {
             if compressedIndex < batch.compressedStrings.count {
                 let strings = takeCompressedStrings()
                 if !strings.isEmpty { writer.offerCompressedStrings(strings) }
             }
-            if isElement {
-                try writer.writeElement(takeElement())
-                continue
-            }
-            switch takeEvent() {
+            switch consume event {
+            case .element(let element):
+                try writer.writeElement(element)
             case .beginKey(let keyHeader):
                 try begin(info, &writer)
                 try writer.beginKey(keyHeader)
@@ -132,12 +115,10 @@ struct RDBEntrySource<Source: ByteSource>: EntrySource {
         guard !ended else { return nil }
         var header: RDBKeyHeader? = nil
         var builder = RDBValueBuilder()
-        while let isElement = try next(filter) {
-            if isElement {
-                builder.add(takeElement())
-                continue
-            }
-            switch takeEvent() {
+        while let event = try next(filter) {
+            switch consume event {
+            case .element(let element):
+                builder.add(element)
             case .beginKey(let keyHeader):
                 header = keyHeader
                 builder = RDBValueBuilder()

@@ -138,6 +138,9 @@ extension Keyspace {
                 }
             }
         } catch {
+            // The preamble's keys still held are inserted (or a duplicate among them, earlier in the file, is
+            // the error).
+            let error = loader.finish(failure: error) ?? error
             // A cut RDB preamble is not a torn last command: Redis refuses to load it, and cutting the file at
             // the preamble's start would throw the dataset away.
             guard allowTruncatedTail, error.code == .truncated, !reader.hasPreamble || reader.commandsOffset != nil else {

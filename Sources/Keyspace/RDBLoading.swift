@@ -34,26 +34,301 @@ extension Keyspace {
     ///   key; `.unsupportedType` for module values and hash field expiries, which this server cannot hold.
     public func load<Source: ByteSource>(from reader: inout RDBReader<Source>) throws(FormatError) -> RDBLoadSummary {
         var loader = RDBEventLoader(keyspace: self, blobsChecked: reader.options.checkDuplicates)
-        while let event = try reader.next() { try loader.handle(event) }
+        do throws(FormatError) {
+            while let event = try reader.next() { try loader.handle(event) }
+        } catch {
+            throw loader.finish(failure: error) ?? error
+        }
+        if let failure = loader.finish(failure: nil) { throw failure }
         return loader.summary
     }
 
-    /// Loads an RDB file (plain or gzip-compressed). The file is decoded on a thread of its own
-    /// (``RDBReadAhead``) while this one inserts, so that decoding and inserting take two cores.
+    /// Loads an RDB file (plain or gzip-compressed) on two threads.
+    ///
+    /// The file is decoded on a thread of its own (``RDBReadAhead``), which also takes as much of this thread's
+    /// work as the queue between them says it can (``RDBLoadWorker``): copying strings into ``Bytes``, building
+    /// whole values. This thread builds the rest and inserts the keys, in runs sorted in hash-tree order
+    /// (``RDBKeyStore``).
     public func loadRDB(path: String, options: RDBReadOptions = .init()) throws(FormatError) -> RDBLoadSummary {
+        try loadRDB(path: path, options: options, runLength: RDBKeyStore.runLength)
+    }
+
+    /// ``loadRDB(path:options:)`` with the keys inserted in sorted runs of `runLength` (tests use short ones).
+    func loadRDB(path: String, options: RDBReadOptions, runLength: Int) throws(FormatError) -> RDBLoadSummary {
         let source = try InputSource.open(path)
         defer { source.close() }
-        var loader = RDBEventLoader(keyspace: self, blobsChecked: options.checkDuplicates)
+        var loader = RDBEventLoader(keyspace: self, blobsChecked: options.checkDuplicates, runLength: runLength)
+        let worker = RDBLoadWorker(databaseCount: databases.count, blobsChecked: options.checkDuplicates)
+        var failure: FormatError? = nil
         do {
             // Ends (and so stops and waits for its thread) before the source is closed.
-            let readAhead = RDBReadAhead(reader: RDBReader(source: source, options: options, chunkSize: 64 * 1024))
-            while var batch = readAhead.next() {
-                try batch.drain(
-                    elements: { (element) throws(FormatError) in try loader.add(element) },
-                    events: { (event) throws(FormatError) in try loader.handle(event) })
+            let readAhead = RDBReadAhead(
+                reader: RDBReader(source: source, options: options, chunkSize: 64 * 1024),
+                transform: { (event, backlog) throws(FormatError) in try worker.take(event, backlog: backlog) })
+            do throws(FormatError) {
+                while var batch = readAhead.next() {
+                    try batch.drain { (item) throws(FormatError) in try loader.handle(item) }
+                    readAhead.recycle(batch)
+                }
+            } catch {
+                failure = error
             }
         }
+        if let failure = loader.finish(failure: failure) { throw failure }
         return loader.summary
+    }
+}
+
+/// The reader thread's share of a two-thread load (``Keyspace/loadRDB(path:options:)``): it makes every event
+/// into an ``RDBLoadItem``, copying strings into ``Bytes`` or building whole values itself when the loading
+/// thread is behind.
+///
+/// Used by the reader thread alone, hence `@unchecked Sendable`.
+final class RDBLoadWorker: @unchecked Sendable {
+    private let databaseCount: Int
+    private let blobsChecked: Bool
+    /// The key being built here, if any.
+    private var builder: ValueBuilder? = nil
+
+    init(databaseCount: Int, blobsChecked: Bool) {
+        self.databaseCount = databaseCount
+        self.blobsChecked = blobsChecked
+    }
+
+    /// The item for the loading thread, or nil when the event belongs to a key built here. The `backlog` decides
+    /// how much of the loading thread's work this one takes: with 1 (that thread keeps up) elements go over as
+    /// the reader gave them; with ``RDBReadAhead/maximumBatches`` (it is behind) the next key is built here and
+    /// handed over whole (``RDBLoadItem/built(_:_:)``); in between, elements go over with their strings copied.
+    func take(_ event: consuming RDBEvent, backlog: Int) throws(FormatError) -> RDBLoadItem? {
+        switch consume event {
+        case .element(let element):
+            guard builder == nil else {
+                try builder!.add(RDBLoadElement(element))
+                return nil
+            }
+            // The loading thread waiting for this one: it copies the strings itself.
+            guard backlog > 1 else { return .element(.unconverted(element)) }
+            return .element(RDBLoadElement(element))
+        case .beginKey(let fileHeader):
+            let header = RDBLoadKeyHeader(fileHeader)
+            guard backlog >= RDBReadAhead<InputSource, RDBLoadItem>.maximumBatches else { return .beginKey(header) }
+            builder = try ValueBuilder(header, databaseCount: databaseCount, blobsChecked: blobsChecked)
+            return nil
+        case .endKey:
+            guard let built = builder.take() else { return .endKey }
+            let header = built.header
+            return .built(header, built.finish())
+        case let other:
+            return .other(other)
+        }
+    }
+}
+
+/// Where loaded keys go: the value into its database, its expiry beside it, or nowhere when it has already
+/// expired (as Redis does on a master).
+///
+/// Keys are inserted in runs sorted by their hash read from its lowest bits up, the order in which a hash tree
+/// descends: consecutive inserts then share their path down the tree, which stays in the cache, instead of each
+/// landing somewhere else in a tree of millions (inserting 2 million keys this way is 2 to 4 times faster). While
+/// one run of up to ``runLength`` keys fills, the previous one, sorted, is inserted a key per key added, so that
+/// the loading thread's pace stays even (a whole run at once would stall the reader thread meanwhile).
+struct RDBKeyStore {
+    /// Keys per sorted run (two runs are held, about 64 bytes a key).
+    static let runLength = 1 << 17
+
+    /// A run of held keys: keys, values and placements by index (three arrays, so that a key and its value can
+    /// each be moved out with a swap rather than copied), and the order to insert them in.
+    private struct Run {
+        var keys: ContiguousArray<Bytes> = []
+        var values: ContiguousArray<Value> = []
+        var placements: ContiguousArray<Placement> = []
+        /// For each key: its tree order (the hash's low bits, reversed) above its index.
+        var order: [UInt64] = []
+        /// How much of `order` has been inserted.
+        var inserted = 0
+
+        var isEmpty: Bool { inserted == order.count }
+
+        mutating func removeAll() {
+            keys.removeAll(keepingCapacity: true)
+            values.removeAll(keepingCapacity: true)
+            placements.removeAll(keepingCapacity: true)
+            order.removeAll(keepingCapacity: true)
+            inserted = 0
+        }
+    }
+
+    /// Where a held key goes.
+    private struct Placement {
+        var database: Int
+        var expireAtMilliseconds: Int64?
+        var offset: Int64
+    }
+
+    private let now: Int64
+    private let expiryEnabled: Bool
+    private(set) var keysLoaded = 0
+    private(set) var expiredSkipped = 0
+    /// The run being filled, and the sorted one being inserted.
+    private var filling = Run()
+    private var draining = Run()
+    /// The first duplicate key found (the earliest in the file among those found), thrown by ``flush(into:)``.
+    private var duplicate: (key: Bytes, offset: Int64)? = nil
+
+    private let runLength: Int
+
+    /// - Parameter runLength: keys per sorted run, at most 2^20 (the index bits of a run's order).
+    init(keyspace: Keyspace, runLength: Int = RDBKeyStore.runLength) {
+        precondition(runLength > 0 && UInt64(runLength) <= RDBKeyStore.indexMask + 1, "run length out of range")
+        now = keyspace.clock()
+        expiryEnabled = keyspace.expiryEnabled
+        self.runLength = runLength
+    }
+
+    /// Adds a key (or skips it if it has expired), and inserts the next held key.
+    /// - Throws: `.corrupt` "duplicate key" when a database holds a key already.
+    mutating func insert(_ value: consuming Value, _ keyHeader: RDBLoadKeyHeader, into databases: inout [Database]) throws(FormatError) {
+        if expiryEnabled, let when = keyHeader.expireAtMilliseconds, when <= now {
+            expiredSkipped += 1
+            return
+        }
+        let hash = UInt64(UInt(bitPattern: keyHeader.key._rawHashValue(seed: 0)))
+        filling.order.append(RDBKeyStore.treeOrder(hash) << RDBKeyStore.indexBits | UInt64(filling.keys.count))
+        filling.keys.append(keyHeader.key)
+        filling.values.append(value)
+        filling.placements.append(Placement(
+            database: keyHeader.database, expireAtMilliseconds: keyHeader.expireAtMilliseconds, offset: keyHeader.offset))
+        if !draining.isEmpty {
+            RDBKeyStore.insertNext(of: &draining, into: &databases, loaded: &keysLoaded, duplicate: &duplicate)
+        }
+        if filling.keys.count == runLength {
+            try flushDraining(into: &databases)
+            filling.order.sort()
+            swap(&filling, &draining)
+        }
+        if duplicate != nil { try flush(into: &databases) }
+    }
+
+    /// Inserts every key held.
+    /// - Throws: `.corrupt` "duplicate key", for the first one found.
+    mutating func flush(into databases: inout [Database]) throws(FormatError) {
+        try flushDraining(into: &databases)
+        filling.order.sort()
+        swap(&filling, &draining)
+        try flushDraining(into: &databases)
+    }
+
+    private mutating func flushDraining(into databases: inout [Database]) throws(FormatError) {
+        while !draining.isEmpty {
+            RDBKeyStore.insertNext(of: &draining, into: &databases, loaded: &keysLoaded, duplicate: &duplicate)
+        }
+        draining.removeAll()
+        if let duplicate = duplicate.take() {
+            throw FormatError(.corrupt, offset: duplicate.offset, phase: .readKey, key: duplicate.key.byteBuffer, "duplicate key")
+        }
+    }
+
+    private static func insertNext(
+        of run: inout Run, into databases: inout [Database], loaded: inout Int, duplicate: inout (key: Bytes, offset: Int64)?
+    ) {
+        let index = Int(truncatingIfNeeded: run.order[run.inserted] & indexMask)
+        run.inserted += 1
+        var key = Bytes()
+        swap(&key, &run.keys[index])
+        var value = Value.string(Bytes())
+        swap(&value, &run.values[index])
+        let placement = run.placements[index]
+        if let first = databases[placement.database].entries.updateValue(value, forKey: key) {
+            // The first entry stays; the repeat is the error.
+            databases[placement.database].entries[key] = first
+            if duplicate.map({ placement.offset < $0.offset }) ?? true { duplicate = (key, placement.offset) }
+            return
+        }
+        if let when = placement.expireAtMilliseconds { databases[placement.database].expires[key] = when }
+        loaded += 1
+    }
+
+    private static let indexBits: UInt64 = 20
+    private static let indexMask: UInt64 = (1 << indexBits) - 1
+
+    /// The hash's low 44 bits reversed: sorting by it groups keys by the tree's root bucket (the lowest five bits),
+    /// then by the next level's, and so on.
+    private static func treeOrder(_ hash: UInt64) -> UInt64 {
+        var bits = hash
+        bits = (bits & 0x5555_5555_5555_5555) << 1 | (bits >> 1) & 0x5555_5555_5555_5555
+        bits = (bits & 0x3333_3333_3333_3333) << 2 | (bits >> 2) & 0x3333_3333_3333_3333
+        bits = (bits & 0x0F0F_0F0F_0F0F_0F0F) << 4 | (bits >> 4) & 0x0F0F_0F0F_0F0F_0F0F
+        return bits.byteSwapped >> indexBits
+    }
+}
+
+/// An RDB event as the loader uses it: the strings of keys and (unless ``RDBLoadElement/unconverted(_:)``) of
+/// elements copied into ``Bytes`` of their own (inline when short), no longer slices of the reader's input window.
+///
+/// Made on the reader thread when loading a file (``Keyspace/loadRDB(path:options:)``): the slices' shared
+/// reference count is then only ever changed by that thread, and the loading thread gets bytes it owns.
+enum RDBLoadItem {
+    case element(RDBLoadElement)
+    case beginKey(RDBLoadKeyHeader)
+    case endKey
+    /// A whole key, built on the reader thread (``RDBLoadWorker``): stands for its begin, elements and end.
+    case built(RDBLoadKeyHeader, Value)
+    /// Every other event (header, aux fields, database selection, the end), as the reader gave it.
+    case other(RDBEvent)
+
+    init(_ event: consuming RDBEvent) {
+        switch consume event {
+        case .element(let element): self = .element(RDBLoadElement(element))
+        case .beginKey(let header): self = .beginKey(RDBLoadKeyHeader(header))
+        case .endKey: self = .endKey
+        case let other: self = .other(other)
+        }
+    }
+}
+
+/// An element of a value, strings as ``Bytes``.
+enum RDBLoadElement {
+    case string(Bytes)
+    case listItem(Bytes)
+    case setMember(Bytes)
+    case zsetMember(Bytes, score: Double)
+    /// A hash field without an expiry of its own.
+    case hashField(Bytes, value: Bytes)
+    /// Streams' parts, module values and hash fields with an expiry, as the reader gave them.
+    case other(RDBElement)
+    /// An element left as the reader gave it, to be made into one of the others by whoever uses it (the loading
+    /// thread when it has time to spare, ``RDBLoadWorker``).
+    case unconverted(RDBElement)
+
+    init(_ element: consuming RDBElement) {
+        switch consume element {
+        case .string(let string): self = .string(Bytes(string))
+        case .listItem(let item): self = .listItem(Bytes(item))
+        case .setMember(let member): self = .setMember(Bytes(member))
+        case .zsetMember(let member, let score): self = .zsetMember(Bytes(member), score: score)
+        case .hashField(let field, let value, nil): self = .hashField(Bytes(field), value: Bytes(value))
+        case let other: self = .other(other)
+        }
+    }
+}
+
+/// What the loader keeps of an ``RDBKeyHeader``: the key as ``Bytes``, without the LRU and LFU hints.
+struct RDBLoadKeyHeader {
+    var key: Bytes
+    var database: Int
+    var type: RDBType
+    var expireAtMilliseconds: Int64?
+    var declaredCount: UInt64?
+    /// Offset of the key's entry in the file, for errors.
+    var offset: Int64
+
+    init(_ header: RDBKeyHeader) {
+        key = Bytes(header.key)
+        database = header.database
+        type = header.type
+        expireAtMilliseconds = header.expireAtMilliseconds
+        declaredCount = header.declaredCount
+        offset = header.offset
     }
 }
 
@@ -61,55 +336,66 @@ extension Keyspace {
 struct RDBEventLoader {
     let keyspace: Keyspace
     var summary = RDBLoadSummary()
-    private let now: Int64
+    private var store: RDBKeyStore
     private var builder: ValueBuilder? = nil
-
-    /// An element of the key being built (what ``handle(_:)`` does with `.element`, without the event around it).
-    @inline(__always)
-    mutating func add(_ element: consuming RDBElement) throws(FormatError) {
-        try builder!.add(element)
-    }
 
     /// Whether the reader rejects blobs that repeat a member or field (``RDBReadOptions/checkDuplicates``).
     private let blobsChecked: Bool
 
-    init(keyspace: Keyspace, blobsChecked: Bool = true) {
+    init(keyspace: Keyspace, blobsChecked: Bool = true, runLength: Int = RDBKeyStore.runLength) {
         self.keyspace = keyspace
         self.blobsChecked = blobsChecked
-        now = keyspace.clock()
+        store = RDBKeyStore(keyspace: keyspace, runLength: runLength)
     }
 
-    mutating func handle(_ event: RDBEvent) throws(FormatError) {
-        switch event {
-        case .header(let fileHeader): summary.header = fileHeader
-        case .aux(let key, let value): summary.aux.append((Bytes(key), Bytes(value)))
-        case .selectDB, .resizeHint, .slotInfo, .function: break
-        case .moduleAux(let module):
-            throw FormatError(.unsupportedType, offset: 0, phase: .readModuleAux, "module aux data for \(module.moduleName): modules are not supported")
-        case .end(let status): summary.checksum = status
-        case .beginKey(let keyHeader):
-            guard keyHeader.database < keyspace.databases.count else {
-                throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key,
-                    "database \(keyHeader.database) does not exist (the server has \(keyspace.databases.count))")
-            }
-            builder = try ValueBuilder(keyHeader, blobsChecked: blobsChecked)
+    mutating func handle(_ event: consuming RDBEvent) throws(FormatError) {
+        try handle(RDBLoadItem(event))
+    }
+
+    /// Inserts the keys still held (``RDBKeyStore``), and counts them in ``summary``.
+    mutating func flush() throws(FormatError) {
+        defer {
+            summary.keysLoaded = store.keysLoaded
+            summary.expiredSkipped = store.expiredSkipped
+        }
+        try store.flush(into: &keyspace.databases)
+    }
+
+    /// Inserts the keys still held after the reading ended, with `failure` or without: every key read before an
+    /// error is loaded. The error to report: a duplicate key among those held comes before `failure` in the file.
+    mutating func finish(failure: FormatError?) -> FormatError? {
+        do throws(FormatError) {
+            try flush()
+        } catch {
+            return error
+        }
+        return failure
+    }
+
+    mutating func handle(_ item: consuming RDBLoadItem) throws(FormatError) {
+        switch consume item {
         case .element(let element):
-            try add(element)
+            try builder!.add(element)
+        case .beginKey(let keyHeader):
+            builder = try ValueBuilder(keyHeader, databaseCount: keyspace.databases.count, blobsChecked: blobsChecked)
         case .endKey:
             let built = builder.take()!
-            let keyHeader = built.header
-            let value = built.finish()
-            if keyspace.expiryEnabled, let when = keyHeader.expireAtMilliseconds, when <= now {
-                summary.expiredSkipped += 1
-                return
+            let header = built.header
+            try store.insert(built.finish(), header, into: &keyspace.databases)
+        case .built(let header, let value):
+            try store.insert(value, header, into: &keyspace.databases)
+        case .other(let event):
+            switch event {
+            case .header(let fileHeader): summary.header = fileHeader
+            case .aux(let key, let value): summary.aux.append((Bytes(key), Bytes(value)))
+            case .moduleAux(let module):
+                throw FormatError(.unsupportedType, offset: 0, phase: .readModuleAux, "module aux data for \(module.moduleName): modules are not supported")
+            case .end(let status):
+                summary.checksum = status
+                // Before the commands of an AOF that follow its preamble.
+                try flush()
+            case .selectDB, .resizeHint, .slotInfo, .function, .beginKey, .element, .endKey: break
             }
-            let key = Bytes(keyHeader.key)
-            let db = keyHeader.database
-            guard keyspace.databases[db].entries.updateValue(value, forKey: key) == nil else {
-                throw FormatError(.corrupt, offset: keyHeader.offset, phase: .readKey, key: keyHeader.key, "duplicate key")
-            }
-            if let when = keyHeader.expireAtMilliseconds { keyspace.databases[db].expires[key] = when }
-            summary.keysLoaded += 1
         }
     }
 }
@@ -120,7 +406,7 @@ struct RDBEventLoader {
 /// out of and put back for every element (which cost a retain, a release and two outlined copies each).
 struct ValueBuilder {
     /// The key being built.
-    let header: RDBKeyHeader
+    let header: RDBLoadKeyHeader
     private let kind: RDBValueKind
     private var string = Bytes()
     private var list: ListValue? = nil
@@ -138,7 +424,13 @@ struct ValueBuilder {
 
     /// - Parameter blobsChecked: whether the reader rejects blobs that repeat a member or field
     ///   (``RDBReadOptions/checkDuplicates``).
-    init(_ header: RDBKeyHeader, blobsChecked: Bool = true) throws(FormatError) {
+    /// - Throws: `.corrupt` when the key's database is not below `databaseCount`; `.unsupportedType` for module
+    ///   values.
+    init(_ header: RDBLoadKeyHeader, databaseCount: Int = .max, blobsChecked: Bool = true) throws(FormatError) {
+        guard header.database < databaseCount else {
+            throw FormatError(.corrupt, offset: header.offset, phase: .readKey, key: header.key.byteBuffer,
+                "database \(header.database) does not exist (the server has \(databaseCount))")
+        }
         self.header = header
         kind = header.type.kind
         mayRepeat = switch header.type {
@@ -162,19 +454,18 @@ struct ValueBuilder {
         case .zset: sortedSet = SortedSetValue()
         case .stream: stream = RDBStream()
         case .module:
-            throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,
+            throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key.byteBuffer,
                 "module values are not supported by this server")
         }
     }
 
-    mutating func add(_ element: consuming RDBElement) throws(FormatError) {
+    mutating func add(_ element: consuming RDBLoadElement) throws(FormatError) {
         switch consume element {
         case .string(let string):
-            self.string = Bytes(string)
+            self.string = string
         case .listItem(let item):
-            list?.append(Bytes(item))
+            list?.append(item)
         case .setMember(let member):
-            let member = Bytes(member)
             if set != nil {
                 set!.insert(member)
             } else if flat!.count < SetValue.compactLimit {
@@ -187,32 +478,33 @@ struct ValueBuilder {
         case .zsetMember(let member, let score):
             // A member a checked blob holds once needs no lookup; a plain encoding's repeat updates the score.
             if mayRepeat {
-                sortedSet!.insert(Bytes(member), score: score)
+                sortedSet!.insert(member, score: score)
             } else {
-                sortedSet!.insertNew(Bytes(member), score: score)
+                sortedSet!.insertNew(member, score: score)
             }
-        case .hashField(let field, let value, let expire):
-            if expire != nil {
-                throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key,
-                    "hash field expiries (Redis 7.4 HEXPIRE) are not supported by this server")
-            }
+        case .hashField(let field, let value):
             if hash != nil {
-                hash![Bytes(field)] = Bytes(value)
+                hash![field] = value
             } else if flat!.count < 2 * HashValue.compactLimit {
-                flat!.append(Bytes(field))
-                flat!.append(Bytes(value))
+                flat!.append(field)
+                flat!.append(value)
             } else {
                 var tree = HashValue.tree(of: flat.take()!)
-                tree[Bytes(field)] = Bytes(value)
+                tree[field] = value
                 hash = tree
             }
-        case .streamEntry(let entry):
+        case .unconverted(let element):
+            try add(RDBLoadElement(element))
+        case .other(.hashField):
+            throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key.byteBuffer,
+                "hash field expiries (Redis 7.4 HEXPIRE) are not supported by this server")
+        case .other(.streamEntry(let entry)):
             stream?.entries.append(entry)
-        case .streamMetadata(let metadata):
+        case .other(.streamMetadata(let metadata)):
             stream?.metadata = metadata
-        case .streamGroup(let group):
+        case .other(.streamGroup(let group)):
             stream?.groups.append(group)
-        case .module:
+        case .other:
             break
         }
     }

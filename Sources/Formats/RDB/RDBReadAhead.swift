@@ -1,12 +1,13 @@
 // Reading an RDB on a thread of its own, ahead of whoever uses the events.
 //
-//   reader thread:  RDBReader.next() (CRC64, LZF, blob validation) → filter → batches of events ─┐
+//   reader thread:  RDBReader.next() (CRC64, LZF, blob validation) → filter → transform → batches ─┐
 //                                                                                                  │ at most
 //   caller:         next() ← batches ← ────────────────────────────────────────────────────────────┘ 4 batches
 //
 // Decoding the input and using it (a conversion's encoding and compression, a server's inserts) then run on
-// two cores at once. The events keep their file order, an error comes after the events read before it, and the
-// caller sees nothing of the keys the filter rejects (skipped on the reader thread with skipValue()).
+// two cores at once; the transform moves work (and ownership of the bytes) to the reader's side. The events keep
+// their file order, an error comes after the events read before it, and the caller sees nothing of the keys the
+// filter rejects (skipped on the reader thread with skipValue()) nor of the events the transform keeps.
 
 import NIOCore
 
@@ -18,18 +19,13 @@ import Musl
 import Darwin
 #endif
 
-/// A run of events read ahead, and how the reading ended if it did.
-///
-/// Element events, by far the most, are kept unwrapped in `elements`: taking a payload out of an event copies it,
-/// and that copy is then made here, on the reader thread.
-public struct RDBReadAheadBatch {
-    /// For each event in order: true when it is an element (the next of `elements`), false for the next of
-    /// `events`.
-    public var isElement: [Bool] = []
-    public var elements: [RDBElement] = []
-    public var events: [RDBEvent] = []
+/// A run of events read ahead, each made into an `Item` on the reader thread, and how the reading ended if it did.
+public struct RDBReadAheadBatch<Item> {
+    /// The events in file order, as the read-ahead's transform made them. Optional so that ``drain(_:)`` can
+    /// move each out of the array in place.
+    public var items: ContiguousArray<Item?> = []
     /// With ``RDBReadOptions/keepsCompressedStrings``: the strings stored LZF-compressed that the reader read
-    /// up to an event (``RDBReader/takeCompressedStrings()``), with that event's index in `isElement`, in order.
+    /// up to an event (``RDBReader/takeCompressedStrings()``), with that event's index in `items`, in order.
     public var compressedStrings: [(event: Int, strings: [RDBCompressedString])] = []
     /// The reader's offset after the last event (for a progress bar).
     public var offset: Int64 = 0
@@ -40,37 +36,27 @@ public struct RDBReadAheadBatch {
 
     public init() {}
 
-    /// Calls `body` with each event in file order, moving it out of the batch; then throws the batch's error.
-    public mutating func drain(_ body: (consuming RDBEvent) throws(FormatError) -> Void) throws(FormatError) {
-        try drain(elements: { (element) throws(FormatError) in try body(.element(element)) }, events: body)
-    }
-
-    /// ``drain(_:)`` with the element events, by far the most, handed over as they are kept (no `.element`
-    /// wrapper to build and take apart again), and the others to `events`, in file order.
-    public mutating func drain(
-        elements elementBody: (consuming RDBElement) throws(FormatError) -> Void,
-        events eventBody: (consuming RDBEvent) throws(FormatError) -> Void
-    ) throws(FormatError) {
-        var element = 0
-        var other = 0
-        for isElement in self.isElement {
-            if isElement {
-                var taken = RDBElement.listItem(.integer(0))
-                swap(&taken, &elements[element])
-                element += 1
-                try elementBody(taken)
-            } else {
-                var taken = RDBEvent.endKey
-                swap(&taken, &events[other])
-                other += 1
-                try eventBody(taken)
-            }
+    /// Calls `body` with each item in file order, moving it out of the batch; then throws the batch's error.
+    public mutating func drain(_ body: (consuming Item) throws(FormatError) -> Void) throws(FormatError) {
+        for index in items.indices {
+            try body(items[index].take()!)
         }
         if let error { throw error }
     }
+
+    /// Moves the item at `index` out of the batch.
+    public mutating func take(_ index: Int) -> Item {
+        items[index].take()!
+    }
 }
 
-/// Runs an ``RDBReader`` on a thread of its own and hands its events over in batches.
+/// Runs an ``RDBReader`` on a thread of its own and hands its events over in batches, each event made into an
+/// `Item` by a transform that also runs on that thread.
+///
+/// What the transform does is work taken off the caller's thread, and it decides what crosses between the two:
+/// the reader's events hold slices of its input window, whose shared reference count the reader thread keeps
+/// changing; an item that owns its bytes (the server's loader copies strings into its own ``Bytes`` there) is
+/// then released by the caller without touching that count.
 ///
 /// A batch ends after `batchEvents` events or `batchInputBytes` bytes of input, and the reader thread waits
 /// while `maximumBatches` are queued: what the events hold (slices of the input, decompressed blobs) stays
@@ -83,17 +69,24 @@ public struct RDBReadAheadBatch {
 ///     try batch.drain { event in … }
 /// }
 /// ```
-public final class RDBReadAhead<Source: ByteSource> {
-    private let shared: ReadAheadQueue<Source>
+public final class RDBReadAhead<Source: ByteSource, Item> {
+    private let shared: ReadAheadQueue<Source, Item>
 
     static var batchEvents: Int { 4096 }
     static var batchInputBytes: Int64 { 256 * 1024 }
-    static var maximumBatches: Int { 4 }
+    public static var maximumBatches: Int { 4 }
 
     /// Starts the reader thread. `accepts` (called on that thread) decides which keys are read; the others are
-    /// skipped without assembling their values.
-    public init(reader: RDBReader<Source>, accepting accepts: ((RDBKeyHeader) -> Bool)? = nil) {
-        shared = ReadAheadQueue(reader: reader, accepts: accepts)
+    /// skipped without assembling their values. `transform` (called on that thread too) makes each event into an
+    /// item, or keeps it (nil: nothing is handed over for it, so a transform may do the caller's work for some
+    /// events itself); an error it throws ends the reading as the reader's own would. Its second argument is the
+    /// backlog: how many batches were waiting for the caller when the last one was queued, from 1 (the caller
+    /// keeps up) to ``maximumBatches`` (it is behind, and the reader thread has time for more of its work).
+    public init(
+        reader: RDBReader<Source>, accepting accepts: ((RDBKeyHeader) -> Bool)? = nil,
+        transform: @escaping (consuming RDBEvent, _ backlog: Int) throws(FormatError) -> Item?
+    ) {
+        shared = ReadAheadQueue(reader: reader, accepts: accepts, transform: transform)
         // The thread's closure is built here, where `Source` is known, so that the reader runs specialized code.
         DetachedThread.start { [shared] in shared.produce() }
     }
@@ -104,8 +97,21 @@ public final class RDBReadAhead<Source: ByteSource> {
 
     /// The next batch, waiting for the reader thread if needed; nil once the last batch (the one with the end,
     /// or an error) has been taken.
-    public func next() -> RDBReadAheadBatch? {
+    public func next() -> RDBReadAheadBatch<Item>? {
         shared.next()
+    }
+
+    /// Gives a drained batch back, so that the reader thread fills its array again instead of allocating one
+    /// (an array of a few thousand items is large enough for malloc to map fresh pages for it every time).
+    public func recycle(_ batch: consuming RDBReadAheadBatch<Item>) {
+        shared.recycle(batch.items)
+    }
+}
+
+extension RDBReadAhead where Item == RDBEvent {
+    /// A read-ahead that hands the reader's events over as they are.
+    public convenience init(reader: RDBReader<Source>, accepting accepts: ((RDBKeyHeader) -> Bool)? = nil) {
+        self.init(reader: reader, accepting: accepts, transform: { (event, _) throws(FormatError) in event })
     }
 }
 
@@ -153,29 +159,36 @@ package final class Monitor: @unchecked Sendable {
 
 /// What the caller and the reader thread share: the queue of batches, under `monitor`. The reader and the
 /// filter are the reader thread's alone once it has started.
-private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
+private final class ReadAheadQueue<Source: ByteSource, Item>: @unchecked Sendable {
     private let monitor = Monitor()
-    private var queue: [RDBReadAheadBatch] = []
+    private var queue: [RDBReadAheadBatch<Item>] = []
+    /// Item arrays of drained batches, emptied, for the reader thread's next batches.
+    private var spareItems: [ContiguousArray<Item?>] = []
     private var queueHead = 0
     private var cancelled = false
     /// Set by the reader thread when it has stopped using the reader (and so the source).
     private var producerDone = false
     private var reader: RDBReader<Source>?
     private let accepts: ((RDBKeyHeader) -> Bool)?
+    private let transform: (consuming RDBEvent, _ backlog: Int) throws(FormatError) -> Item?
 
-    init(reader: RDBReader<Source>, accepts: ((RDBKeyHeader) -> Bool)?) {
+    init(
+        reader: RDBReader<Source>, accepts: ((RDBKeyHeader) -> Bool)?,
+        transform: @escaping (consuming RDBEvent, _ backlog: Int) throws(FormatError) -> Item?
+    ) {
         self.reader = reader
         self.accepts = accepts
+        self.transform = transform
     }
 
-    func next() -> RDBReadAheadBatch? {
+    func next() -> RDBReadAheadBatch<Item>? {
         monitor.lock()
         defer { monitor.unlock() }
         while queueHead == queue.count && !producerDone {
             monitor.wait()
         }
         guard queueHead < queue.count else { return nil }
-        var batch = RDBReadAheadBatch()
+        var batch = RDBReadAheadBatch<Item>()
         swap(&batch, &queue[queueHead])
         queueHead += 1
         if queueHead == queue.count {
@@ -184,6 +197,25 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
         }
         monitor.broadcast()
         return batch
+    }
+
+    func recycle(_ items: consuming ContiguousArray<Item?>) {
+        items.removeAll(keepingCapacity: true)
+        monitor.lock()
+        defer { monitor.unlock() }
+        if spareItems.count < RDBReadAhead<Source, Item>.maximumBatches { spareItems.append(items) }
+    }
+
+    /// An empty item array: a recycled one if there is one.
+    private func emptyItems(capacity: Int) -> ContiguousArray<Item?> {
+        monitor.lock()
+        var items = spareItems.popLast()
+        monitor.unlock()
+        if items == nil {
+            items = []
+            items!.reserveCapacity(capacity)
+        }
+        return items!
     }
 
     /// Stops the reader thread at its next batch and waits until it no longer uses the reader; what it queued
@@ -208,35 +240,31 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
         }
         guard var reader = self.reader.take() else { return }
         let keepsCompressedStrings = reader.options.keepsCompressedStrings
-        var batch = RDBReadAheadBatch()
-        var capacity = (events: 64, elements: 256)
+        var batch = RDBReadAheadBatch<Item>()
+        var capacity = 256
         var batchStart = reader.offset
+        var backlog = 1
         var ended = false
         while !ended {
             do throws(FormatError) {
                 if let event = try reader.next() {
                     if keepsCompressedStrings {
                         let strings = reader.takeCompressedStrings()
-                        if !strings.isEmpty { batch.compressedStrings.append((batch.isElement.count, strings)) }
+                        if !strings.isEmpty { batch.compressedStrings.append((batch.items.count, strings)) }
                     }
                     switch consume event {
-                    case .element(let element):
-                        batch.elements.append(element)
-                        batch.isElement.append(true)
                     case .beginKey(let header) where accepts.map({ !$0(header) }) ?? false:
                         _ = try reader.skipValue()
                         if keepsCompressedStrings {  // the skipped key's, not the next event's
                             _ = reader.takeCompressedStrings()
-                            if batch.compressedStrings.last?.event == batch.isElement.count { batch.compressedStrings.removeLast() }
+                            if batch.compressedStrings.last?.event == batch.items.count { batch.compressedStrings.removeLast() }
                         }
                     case .end(let status):
                         batch.trailingBytes = try reader.readTrailingBytes()
                         ended = true
-                        batch.events.append(.end(status))
-                        batch.isElement.append(false)
+                        if let item = try transform(.end(status), backlog) { batch.items.append(item) }
                     case let other:
-                        batch.events.append(other)
-                        batch.isElement.append(false)
+                        if let item = try transform(other, backlog) { batch.items.append(item) }
                     }
                 } else {
                     ended = true
@@ -245,34 +273,34 @@ private final class ReadAheadQueue<Source: ByteSource>: @unchecked Sendable {
                 batch.error = error
                 ended = true
             }
-            if ended || batch.isElement.count >= RDBReadAhead<Source>.batchEvents
-                || reader.offset - batchStart >= RDBReadAhead<Source>.batchInputBytes
+            if ended || batch.items.count >= RDBReadAhead<Source, Item>.batchEvents
+                || reader.offset - batchStart >= RDBReadAhead<Source, Item>.batchInputBytes
             {
                 batch.offset = reader.offset
                 batchStart = reader.offset
-                capacity = (max(capacity.events, batch.events.count), max(capacity.elements, batch.elements.count))
-                // Handed over without a reference left here: the caller then moves events out of unique arrays
-                // (a reference held a moment longer made it copy the whole batch).
-                var full = RDBReadAheadBatch()
-                full.events.reserveCapacity(capacity.events)
-                full.elements.reserveCapacity(capacity.elements)
-                full.isElement.reserveCapacity(capacity.events + capacity.elements)
+                capacity = max(capacity, batch.items.count)
+                var full = RDBReadAheadBatch<Item>()
+                full.items = emptyItems(capacity: capacity)
                 swap(&full, &batch)
-                guard enqueue(full) else { return }
+                guard let queued = enqueue(&full) else { return }
+                backlog = queued
             }
         }
     }
 
-    /// Queues a batch, waiting while the queue is full; false when the caller has cancelled.
-    private func enqueue(_ batch: consuming RDBReadAheadBatch) -> Bool {
+    /// Moves `batch` into the queue (leaving an empty one: no reference to its arrays stays here, or the caller
+    /// would copy them on its first change), waiting while the queue is full; the batches now queued, or nil
+    /// when the caller has cancelled.
+    private func enqueue(_ batch: inout RDBReadAheadBatch<Item>) -> Int? {
         monitor.lock()
         defer { monitor.unlock() }
-        while !cancelled && queue.count - queueHead >= RDBReadAhead<Source>.maximumBatches {
+        while !cancelled && queue.count - queueHead >= RDBReadAhead<Source, Item>.maximumBatches {
             monitor.wait()
         }
-        guard !cancelled else { return false }
-        queue.append(consume batch)
+        guard !cancelled else { return nil }
+        queue.append(RDBReadAheadBatch())
+        swap(&queue[queue.count - 1], &batch)
         monitor.broadcast()
-        return true
+        return queue.count - queueHead
     }
 }

@@ -115,8 +115,8 @@ extension Keyspace {
         var builder: ValueBuilder? = nil
         do {
             while let event = try reader.next() {
-                switch event {
-                case .header: continue
+                switch RDBLoadItem(event) {
+                case .other(.header): continue
                 case .beginKey(let keyHeader):
                     builder = try ValueBuilder(keyHeader)
                 case .element(let element):

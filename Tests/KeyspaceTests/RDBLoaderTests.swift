@@ -1,0 +1,141 @@
+import Formats
+import Foundation
+import NIOCore
+import Testing
+import TestSupport
+
+@testable import Keyspace
+
+/// The two-thread loader (`Keyspace.loadRDB`): keys inserted in sorted runs, values built on either thread, and
+/// the errors a file can hold, with runs short enough that a small file crosses many of them.
+@Suite("RDB loading in sorted runs")
+struct RDBLoaderTests {
+    private static func header(_ key: String, database: Int = 0, expireAt: Int64? = nil) -> RDBKeyHeader {
+        var buffer = ByteBufferAllocator().buffer(capacity: key.utf8.count)
+        buffer.writeString(key)
+        return RDBKeyHeader(database: database, key: buffer, type: .string, expireAtMilliseconds: expireAt)
+    }
+
+    private static func string(_ text: String) -> RDBString {
+        var buffer = ByteBufferAllocator().buffer(capacity: text.utf8.count)
+        buffer.writeString(text)
+        return .bytes(buffer)
+    }
+
+    /// Writes `entries` to a temporary file; returns its path.
+    private static func file(_ entries: [RDBEntry], cutting cut: Int = 0) throws -> String {
+        let bytes = try writeRDB(entries, options: RDBWriteOptions()).bytes
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("loader-\(UUID().uuidString).rdb")
+        try Data(bytes.dropLast(cut)).write(to: url)
+        return url.path
+    }
+
+    /// The offsets of `key`'s entries in the file at `path`.
+    private static func offsets(of key: String, in path: String) throws -> [Int64] {
+        var reader = RDBReader(source: try InputSource.open(path))
+        var found: [Int64] = []
+        while let event = try reader.next() {
+            if case .beginKey(let header) = event, Bytes(header.key).string == key { found.append(header.offset) }
+        }
+        return found
+    }
+
+    /// The string value of `key` in database 0, if it holds one.
+    private static func string(of key: Bytes, in keyspace: Keyspace) -> Bytes? {
+        if case .string(let bytes)? = keyspace.value(db: 0, key: key) { return bytes }
+        return nil
+    }
+
+    private static func mixedEntries(count: Int) -> [RDBEntry] {
+        (0..<count).map { index in
+            let name = "key:\(index)"
+            switch index % 5 {
+            case 0:
+                return RDBEntry(header: header(name, database: index % 3), value: .string(string("value \(index)")))
+            case 1:
+                return RDBEntry(header: header(name), value: .list((0..<(index % 7 + 1)).map { string("item \($0)") }))
+            case 2:
+                return RDBEntry(header: header(name, expireAt: 4_102_444_800_000), value: .set((0..<(index % 40 + 1)).map { .integer(Int64($0)) }))
+            case 3:
+                return RDBEntry(header: header(name), value: .hash((0..<(index % 9 + 1)).map {
+                    RDBHashField(field: string("f\($0)"), value: string("v\($0)"))
+                }))
+            default:
+                // Already expired: not loaded while expiry is on.
+                return RDBEntry(header: header(name, expireAt: 1_000), value: .string(string("gone")))
+            }
+        }
+    }
+
+    @Test("every key of a file spanning many runs is loaded, with its value, database and expiry", arguments: [1, 7, 64, 1 << 17])
+    func loadsEveryKey(runLength: Int) throws {
+        let entries = Self.mixedEntries(count: 2_000)
+        let path = try Self.file(entries)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let keyspace = Keyspace()
+        let summary = try keyspace.loadRDB(path: path, options: RDBReadOptions(), runLength: runLength)
+        #expect(summary.keysLoaded == 1_600)
+        #expect(summary.expiredSkipped == 400)
+        #expect(keyspace.databases.map(\.count).reduce(0, +) == 1_600)
+        for (index, entry) in entries.enumerated() where index % 5 != 4 {
+            let key = Bytes(entry.header.key)
+            let value = keyspace.value(db: entry.header.database, key: key)
+            switch (entry.value, value) {
+            case (.string(let expected), .string(let loaded)?): #expect(loaded == Bytes(expected))
+            case (.list(let expected), .list(let loaded)?): #expect(Array(loaded) == expected.map { Bytes($0) })
+            case (.set(let expected), .set(let loaded)?): #expect(Set(loaded) == Set(expected.map { Bytes($0) }))
+            case (.hash(let expected), .hash(let loaded)?):
+                #expect(loaded.count == expected.count)
+                for field in expected { #expect(loaded[Bytes(field.field)] == Bytes(field.value)) }
+            default: Issue.record("\(key.string): \(String(describing: value)) for \(entry.value)")
+            }
+            #expect(keyspace.expireTime(db: entry.header.database, key: key) == entry.header.expireAtMilliseconds)
+        }
+    }
+
+    @Test("a key that repeats in a later run is a duplicate, reported at its second entry", arguments: [1, 5, 64, 1 << 17])
+    func duplicateAcrossRuns(runLength: Int) throws {
+        var entries = (0..<500).map { RDBEntry(header: Self.header("key:\($0)"), value: .string(Self.string("v\($0)"))) }
+        entries.append(RDBEntry(header: Self.header("key:17"), value: .string(Self.string("again"))))
+        entries.append(contentsOf: (500..<520).map { RDBEntry(header: Self.header("key:\($0)"), value: .string(Self.string("v"))) })
+        let path = try Self.file(entries)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let second = try #require(try Self.offsets(of: "key:17", in: path).last)
+        let keyspace = Keyspace()
+        do {
+            _ = try keyspace.loadRDB(path: path, options: RDBReadOptions(), runLength: runLength)
+            Issue.record("a duplicate key loaded")
+        } catch {
+            #expect(error.code == .corrupt)
+            #expect("\(error)".contains("duplicate key"))
+            #expect(error.key.map { Bytes($0).string } == "key:17")
+            #expect(error.offset == second)
+        }
+        // The first entry stays: a repeat never replaces it.
+        #expect(Self.string(of: "key:17", in: keyspace) == "v17")
+    }
+
+    @Test("a cut file: the keys read before the cut are loaded, and a duplicate among them is the error", arguments: [3, 64])
+    func cutFile(runLength: Int) throws {
+        let entries = (0..<300).map { RDBEntry(header: Self.header("key:\($0)"), value: .string(Self.string("value \($0)"))) }
+        let cut = try Self.file(entries, cutting: 40)
+        defer { try? FileManager.default.removeItem(atPath: cut) }
+        let keyspace = Keyspace()
+        #expect(throws: FormatError.self) { _ = try keyspace.loadRDB(path: cut, options: RDBReadOptions(), runLength: runLength) }
+        let loaded = keyspace.databases[0].count
+        #expect(loaded > 250 && loaded < 300, "\(loaded) keys loaded before the cut")
+        for index in 0..<loaded { #expect(Self.string(of: Bytes("key:\(index)"), in: keyspace) == Bytes("value \(index)")) }
+
+        let repeated = try Self.file(entries + [RDBEntry(header: Self.header("key:3"), value: .string(Self.string("x")))] + entries.map {
+            RDBEntry(header: Self.header("other:" + Bytes($0.header.key).string), value: $0.value)
+        }, cutting: 40)
+        defer { try? FileManager.default.removeItem(atPath: repeated) }
+        do {
+            _ = try Keyspace().loadRDB(path: repeated, options: RDBReadOptions(), runLength: runLength)
+            Issue.record("loaded")
+        } catch {
+            #expect(error.code == .corrupt, "the duplicate comes before the cut: \(error)")
+            #expect(error.key.map { Bytes($0).string } == "key:3")
+        }
+    }
+}
