@@ -86,7 +86,9 @@ public struct WindowedReader<Source: ByteSource> {
             var fresh = ByteBufferAllocator().buffer(capacity: max(chunkSize, min(count, Self.maxReserve)) + remaining)
             baseOffset += Int64(window.readerIndex)
             fresh.writeBuffer(&window)
-            window = fresh
+            // Swapped, not assigned: a copy left in `fresh` would share the storage, and the reads below would
+            // copy the whole window before writing to it.
+            swap(&window, &fresh)
             checksumMark = 0
             while window.readableBytes < count {
                 let want = max(chunkSize, min(count - window.readableBytes, Self.maxReserve))
