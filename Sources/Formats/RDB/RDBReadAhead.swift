@@ -25,7 +25,8 @@ public struct RDBReadAheadBatch<Item> {
     /// move each out of the array in place.
     public var items: ContiguousArray<Item?> = []
     /// With ``RDBReadOptions/keepsCompressedStrings``: the strings stored LZF-compressed that the reader read
-    /// up to an event (``RDBReader/takeCompressedStrings()``), with that event's index in `items`, in order.
+    /// up to an event (``RDBReader/takeCompressedStrings()``), with that event's index in `items`, in order
+    /// (for an event the transform kept, the index of the next item).
     public var compressedStrings: [(event: Int, strings: [RDBCompressedString])] = []
     /// The reader's offset after the last event (for a progress bar).
     public var offset: Int64 = 0
