@@ -202,7 +202,7 @@ struct RDBKeyStore {
             RDBKeyStore.insertNext(of: &draining, into: &databases, loaded: &keysLoaded, duplicate: &duplicate)
         }
         if filling.keys.count == runLength {
-            try flushDraining(into: &databases)
+            drain(into: &databases)
             filling.order.sort()
             swap(&filling, &draining)
         }
@@ -210,22 +210,23 @@ struct RDBKeyStore {
     }
 
     /// Inserts every key held.
-    /// - Throws: `.corrupt` "duplicate key", for the first one found.
+    /// - Throws: `.corrupt` "duplicate key", for the first one found (after inserting the others).
     mutating func flush(into databases: inout [Database]) throws(FormatError) {
-        try flushDraining(into: &databases)
+        drain(into: &databases)
         filling.order.sort()
         swap(&filling, &draining)
-        try flushDraining(into: &databases)
+        drain(into: &databases)
+        if let duplicate = duplicate.take() {
+            throw FormatError(.corrupt, offset: duplicate.offset, phase: .readKey, key: duplicate.key.byteBuffer, "duplicate key")
+        }
     }
 
-    private mutating func flushDraining(into databases: inout [Database]) throws(FormatError) {
+    /// Inserts the rest of the sorted run.
+    private mutating func drain(into databases: inout [Database]) {
         while !draining.isEmpty {
             RDBKeyStore.insertNext(of: &draining, into: &databases, loaded: &keysLoaded, duplicate: &duplicate)
         }
         draining.removeAll()
-        if let duplicate = duplicate.take() {
-            throw FormatError(.corrupt, offset: duplicate.offset, phase: .readKey, key: duplicate.key.byteBuffer, "duplicate key")
-        }
     }
 
     private static func insertNext(

@@ -111,8 +111,9 @@ struct RDBLoaderTests {
             #expect(error.key.map { Bytes($0).string } == "key:17")
             #expect(error.offset == second)
         }
-        // The first entry stays: a repeat never replaces it.
+        // The first entry stays: a repeat never replaces it; and the keys before the repeat are all loaded.
         #expect(Self.string(of: "key:17", in: keyspace) == "v17")
+        for index in 0..<500 { #expect(Self.string(of: Bytes("key:\(index)"), in: keyspace) == Bytes("v\(index)")) }
     }
 
     @Test("a cut file: the keys read before the cut are loaded, and a duplicate among them is the error", arguments: [3, 64])
