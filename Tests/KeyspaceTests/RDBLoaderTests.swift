@@ -139,4 +139,59 @@ struct RDBLoaderTests {
             #expect(error.key.map { Bytes($0).string } == "key:3")
         }
     }
+
+    /// Feeds the events of `path` through the reader thread's worker at a fixed `backlog` into a loader, as the
+    /// two-thread load does with the backlog it sees: 1 hands elements over unconverted, 2 with their strings
+    /// copied, ``RDBReadAhead/maximumBatches`` builds every value on the worker's side.
+    private static func loadThroughWorker(_ path: String, backlog: Int, into keyspace: Keyspace) throws(FormatError) {
+        var reader = RDBReader(source: try InputSource.open(path))
+        let worker = RDBLoadWorker(databaseCount: keyspace.databases.count, blobsChecked: true)
+        var loader = RDBEventLoader(keyspace: keyspace, runLength: 16)
+        do throws(FormatError) {
+            while let event = try reader.next() {
+                if let item = try worker.take(event, backlog: backlog) { try loader.handle(item) }
+            }
+        } catch {
+            throw loader.finish(failure: error) ?? error
+        }
+        if let failure = loader.finish(failure: nil) { throw failure }
+    }
+
+    @Test("whatever share of the work the reader thread takes, a file written by Redis loads the same", arguments: [
+        "redis-7.0-encodings.rdb", "redis-6.2-encodings.rdb",
+    ])
+    func workerSharesGiveTheSameDataset(_ file: String) throws {
+        let path = Paths.rdbFixtures.appendingPathComponent(file).path
+        let plain = Keyspace()
+        plain.expiryEnabled = false
+        var reader = RDBReader(source: try InputSource.open(path))
+        let summary = try plain.load(from: &reader)
+        #expect(summary.keysLoaded > 10)
+        for backlog in [1, 2, RDBReadAhead<InputSource, RDBLoadItem>.maximumBatches] {
+            let shared = Keyspace()
+            shared.expiryEnabled = false
+            try Self.loadThroughWorker(path, backlog: backlog, into: shared)
+            #expect(shared.digest() == plain.digest(), "backlog \(backlog)")
+            #expect(shared.databases.map(\.count) == plain.databases.map(\.count), "backlog \(backlog)")
+        }
+    }
+
+    @Test("a key in a database the server does not have is refused on whichever thread builds it", arguments: [1, 2, 4])
+    func missingDatabaseOnEitherThread(backlog: Int) throws {
+        let path = try Self.file([
+            RDBEntry(header: Self.header("here"), value: .string(Self.string("v"))),
+            RDBEntry(header: Self.header("beyond", database: 20), value: .set([Self.string("m")])),
+        ])
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let keyspace = Keyspace()
+        do {
+            try Self.loadThroughWorker(path, backlog: backlog, into: keyspace)
+            Issue.record("loaded a key of database 20")
+        } catch {
+            #expect(error.code == .corrupt)
+            #expect("\(error)".contains("database 20 does not exist"), "\(error)")
+            #expect(error.key.map { Bytes($0).string } == "beyond")
+        }
+        #expect(Self.string(of: "here", in: keyspace) == "v")
+    }
 }
