@@ -89,7 +89,7 @@ struct CheckDump: ParsableCommand {
                     // Validated in full, without building element events.
                     let elements = try reader.skipValue()
                     report.countKey(header, elements: elements, now: nowMilliseconds)
-                case .element, .endKey:
+                case .element, .elements, .endKey:
                     break
                 case .end(let status):
                     report.checksum = status

@@ -149,6 +149,16 @@ public struct WindowedReader<Source: ByteSource> {
         return window.readSlice(length: count)!
     }
 
+    /// Reads exactly `count` bytes onto the end of `buffer` (a copy: no slice of the window is made).
+    @inlinable
+    public mutating func read(_ count: Int, appendingTo buffer: inout ByteBuffer) throws(FormatError) {
+        guard try ensure(count) else { throw truncated("\(count) bytes", count: count) }
+        window.withUnsafeReadableBytes { bytes in
+            _ = buffer.writeBytes(UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
+        }
+        window.moveReaderIndex(forwardBy: count)
+    }
+
     /// Reads and discards everything left; returns how many bytes that was. A decoding source (gzip) still
     /// verifies its own trailer on the way.
     public mutating func skipToEnd() throws(FormatError) -> Int64 {

@@ -2,13 +2,13 @@ import NIOCore
 
 /// An entry of a validated ziplist or listpack, as a position in its blob: a plain value with no reference
 /// counting, so a checker can validate millions of entries without touching the allocator.
-struct BlobEntry {
+@usableFromInline struct BlobEntry: Sendable {
     /// The value of an integer entry.
-    var integer: Int64
+    @usableFromInline var integer: Int64
     /// Offset of a string entry's bytes from the start of the blob.
-    var offset: Int32
+    @usableFromInline var offset: Int32
     /// Length of a string entry; -1 for an integer entry.
-    var length: Int32
+    @usableFromInline var length: Int32
 
     init(integer: Int64) {
         self.integer = integer
@@ -24,7 +24,7 @@ struct BlobEntry {
         self.length = Int32(truncatingIfNeeded: length)
     }
 
-    var isInteger: Bool { length < 0 }
+    @inlinable var isInteger: Bool { length < 0 }
 
     /// The entries as strings sharing the blob's storage.
     static func strings(_ entries: [BlobEntry], in blob: ByteBuffer) -> [RDBString] {

@@ -112,6 +112,8 @@ extension RDBReader {
                 }
             case .element(let element):
                 RDBEntry.append(element, to: &value)
+            case .elements(let block):
+                for element in block.elements { RDBEntry.append(element, to: &value) }
             case .endKey:
                 return RDBEntry(header: keyHeader!, value: value!)
             }

@@ -65,6 +65,17 @@ public struct RDBReader<Source: ByteSource> {
             if case .zsetV1 = self { return true }
             return false
         }
+
+        /// What a block of these elements holds; nil for hash fields with expiries (element by element).
+        var blockKind: RDBElementBlock.Kind? {
+            switch self {
+            case .list: .listItems
+            case .set: .setMembers
+            case .zsetV1, .zsetV2: .zsetMembers
+            case .hash: .hashFields
+            case .hashMetadata, .hashMetadataPreGA, .valkeyHash2: nil
+            }
+        }
     }
 
     private enum State {
@@ -81,10 +92,19 @@ public struct RDBReader<Source: ByteSource> {
         case finished
     }
 
+    /// Whether plain encodings' elements go in blocks (``RDBReadOptions/groupsBlobElements``): only while a
+    /// block's offsets (Int32) can hold what its strings may add up to.
+    private let groupsPlainElements: Bool
+
+    /// Elements and string bytes per block of a plain encoding (a block ends at whichever comes first).
+    static var plainBlockElements: Int { 1024 }
+    static var plainBlockBytes: Int { 64 * 1024 }
+
     /// Creates a reader; nothing is read until ``next()``.
     public init(source: Source, options: RDBReadOptions = .init(), chunkSize: Int = 1024 * 1024) {
         self.input = WindowedReader(source: source, chunkSize: chunkSize)
         self.options = options
+        groupsPlainElements = options.groupsBlobElements && options.maxStringBytes <= 1 << 29
     }
 
     /// The absolute offset of the next byte to be read.
@@ -145,13 +165,22 @@ public struct RDBReader<Source: ByteSource> {
         pending.append(.element(element))
     }
 
+    /// Queues a blob's elements as one event (none for an empty blob: an empty quicklist node gives no elements).
+    private mutating func enqueue(_ block: RDBElementBlock) {
+        guard !block.entries.isEmpty else { return }
+        pending.append(.elements(block))
+    }
+
     /// After ``RDBEvent/beginKey(_:)``: reads and fully validates the rest of the value without handing out its
     /// elements, consumes its ``RDBEvent/endKey``, and returns how many elements it had. This is the checker's
     /// fast path (no element events are built).
     ///
     /// - Throws: what ``next()`` throws.
     public mutating func skipValue() throws(FormatError) -> Int {
-        var count = pending.count - pendingIndex
+        var count = 0
+        for event in pending[pendingIndex...] {
+            if case .elements(let block) = event { count &+= block.count } else { count &+= 1 }
+        }
         pending.removeAll(keepingCapacity: true)
         pendingIndex = 0
         discarding = true
@@ -160,6 +189,7 @@ public struct RDBReader<Source: ByteSource> {
         while let event = try next() {
             switch event {
             case .element: count &+= 1
+            case .elements(let block): count &+= block.count
             case .endKey: return count &+ discardedElements
             default: preconditionFailure("skipValue() called outside a value")
             }
@@ -191,6 +221,11 @@ public struct RDBReader<Source: ByteSource> {
                 if remaining == 0 {
                     state = .endKey
                     continue
+                }
+                if groupsPlainElements && !discarding, let blockKind = kind.blockKind {
+                    let (block, read) = try readPlainBlock(kind, blockKind, remaining: remaining)
+                    state = .plain(kind, remaining: remaining - read)
+                    return .elements(block)
                 }
                 state = .plain(kind, remaining: remaining - 1)
                 return .element(try readPlainElement(kind))
@@ -476,40 +511,67 @@ public struct RDBReader<Source: ByteSource> {
         let start = input.offset
         lastStringDataOffset = nil
         let (length, isEncoded) = try readLengthOrEncoding()
-        if isEncoded {
-            switch length {
-            case 0: return .integer(Int64(try input.readInteger(Int8.self, endianness: .little)))  // RDB_ENC_INT8
-            case 1: return .integer(Int64(try input.readInteger(Int16.self, endianness: .little)))  // RDB_ENC_INT16
-            case 2: return .integer(Int64(try input.readInteger(Int32.self, endianness: .little)))  // RDB_ENC_INT32
-            case 3:  // RDB_ENC_LZF
-                let compressedCount = try readLength()
-                let count = try readLength()
-                guard count <= UInt64(limit), compressedCount <= UInt64(limit) else {
-                    throw FormatError(
-                        .limitExceeded, offset: start,
-                        "LZF string of \(count) bytes (\(compressedCount) compressed) is over the limit of \(limit)")
-                }
-                let compressed = try input.readSlice(Int(compressedCount))
-                do {
-                    let bytes = try LZF.decompress(compressed, uncompressedCount: Int(count))
-                    if options.keepsCompressedStrings, compressedStringBytes < options.maxCompressedStringBytes {
-                        compressedStrings.append(RDBCompressedString(bytes: bytes, compressed: compressed))
-                        compressedStringBytes += bytes.readableBytes + compressed.readableBytes
-                    }
-                    return .bytes(bytes)
-                } catch var error {
-                    error.offset = start
-                    throw error
-                }
-            default:
-                throw FormatError(.corrupt, offset: start, "unknown RDB string encoding type \(length)")
-            }
-        }
+        if isEncoded { return try readEncodedString(length, start: start, limit: limit) }
         guard length <= UInt64(limit) else {
             throw FormatError(.limitExceeded, offset: start, "string of \(length) bytes is over the limit of \(limit)")
         }
         lastStringDataOffset = input.offset
         return .bytes(try input.readSlice(Int(length)))
+    }
+
+    /// Reads an STR's bytes onto the end of `pack` (or, integer-encoded, not at all), for a block of a plain
+    /// encoding's elements: no slice of the input window per element.
+    private mutating func readString(appendingTo pack: inout ByteBuffer, limit: Int) throws(FormatError) -> BlobEntry {
+        let start = input.offset
+        lastStringDataOffset = nil
+        let (length, isEncoded) = try readLengthOrEncoding()
+        if isEncoded {
+            switch try readEncodedString(length, start: start, limit: limit) {
+            case .integer(let value):
+                return BlobEntry(integer: value)
+            case .bytes(var bytes):
+                let entry = BlobEntry(offset: pack.readableBytes, length: bytes.readableBytes)
+                pack.writeBuffer(&bytes)
+                return entry
+            }
+        }
+        guard length <= UInt64(limit) else {
+            throw FormatError(.limitExceeded, offset: start, "string of \(length) bytes is over the limit of \(limit)")
+        }
+        let entry = BlobEntry(offset: pack.readableBytes, length: Int(length))
+        try input.read(Int(length), appendingTo: &pack)
+        return entry
+    }
+
+    /// Reads the rest of an integer- or LZF-encoded STR whose length byte said `encoding`.
+    private mutating func readEncodedString(_ encoding: UInt64, start: Int64, limit: Int) throws(FormatError) -> RDBString {
+        switch encoding {
+        case 0: return .integer(Int64(try input.readInteger(Int8.self, endianness: .little)))  // RDB_ENC_INT8
+        case 1: return .integer(Int64(try input.readInteger(Int16.self, endianness: .little)))  // RDB_ENC_INT16
+        case 2: return .integer(Int64(try input.readInteger(Int32.self, endianness: .little)))  // RDB_ENC_INT32
+        case 3:  // RDB_ENC_LZF
+            let compressedCount = try readLength()
+            let count = try readLength()
+            guard count <= UInt64(limit), compressedCount <= UInt64(limit) else {
+                throw FormatError(
+                    .limitExceeded, offset: start,
+                    "LZF string of \(count) bytes (\(compressedCount) compressed) is over the limit of \(limit)")
+            }
+            let compressed = try input.readSlice(Int(compressedCount))
+            do {
+                let bytes = try LZF.decompress(compressed, uncompressedCount: Int(count))
+                if options.keepsCompressedStrings, compressedStringBytes < options.maxCompressedStringBytes {
+                    compressedStrings.append(RDBCompressedString(bytes: bytes, compressed: compressed))
+                    compressedStringBytes += bytes.readableBytes + compressed.readableBytes
+                }
+                return .bytes(bytes)
+            } catch var error {
+                error.offset = start
+                throw error
+            }
+        default:
+            throw FormatError(.corrupt, offset: start, "unknown RDB string encoding type \(encoding)")
+        }
     }
 
     /// Where an embedded blob came from, to turn blob-relative error offsets into absolute ones.
@@ -633,6 +695,7 @@ public struct RDBReader<Source: ByteSource> {
                     discardedElements &+= members.count
                     return
                 }
+                if options.groupsBlobElements { return enqueue(RDBElementBlock(setMembers: members)) }
                 for member in members { enqueue(.setMember(.integer(member))) }
             case .listZiplist:
                 let items = try Ziplist.scan(blob)
@@ -640,6 +703,7 @@ public struct RDBReader<Source: ByteSource> {
                     discardedElements &+= items.count
                     return
                 }
+                if options.groupsBlobElements { return enqueue(RDBElementBlock(kind: .listItems, blob: blob, entries: items)) }
                 for item in BlobEntry.strings(items, in: blob) { enqueue(.listItem(item)) }
             case .setListpack:
                 let members = try Listpack.scan(blob)
@@ -648,6 +712,7 @@ public struct RDBReader<Source: ByteSource> {
                     discardedElements &+= members.count
                     return
                 }
+                if options.groupsBlobElements { return enqueue(RDBElementBlock(kind: .setMembers, blob: blob, entries: members)) }
                 for member in BlobEntry.strings(members, in: blob) { enqueue(.setMember(member)) }
             case .hashZipmap:
                 let entries = try Zipmap.entries(blob)
@@ -675,6 +740,7 @@ public struct RDBReader<Source: ByteSource> {
                     discardedElements &+= entries.count / 2
                     return
                 }
+                if options.groupsBlobElements { return enqueue(RDBElementBlock(kind: .hashFields, blob: blob, entries: entries)) }
                 let strings = BlobEntry.strings(entries, in: blob)
                 var index = 0
                 while index < strings.count {
@@ -698,6 +764,9 @@ public struct RDBReader<Source: ByteSource> {
                 if discarding {
                     discardedElements &+= entries.count / 2
                     return
+                }
+                if options.groupsBlobElements {
+                    return enqueue(RDBElementBlock(kind: .zsetMembers, blob: blob, entries: entries, scores: scores))
                 }
                 let strings = BlobEntry.strings(entries, in: blob)
                 for (pair, score) in scores.enumerated() {
@@ -804,6 +873,43 @@ public struct RDBReader<Source: ByteSource> {
         }
     }
 
+    /// Reads up to ``plainBlockElements`` elements of a plain encoding (fewer once their strings pass
+    /// ``plainBlockBytes``) into one block, the strings copied into a buffer of its own; returns how many it read.
+    /// The checks are ``readPlainElement(_:)``'s. A block's buffer holds at most ``plainBlockBytes`` plus two strings
+    /// of at most 2^29 bytes, so that its offsets fit in Int32.
+    private mutating func readPlainBlock(
+        _ kind: PlainKind, _ blockKind: RDBElementBlock.Kind, remaining: UInt64
+    ) throws(FormatError) -> (RDBElementBlock, read: UInt64) {
+        let limit = options.maxStringBytes
+        let most = Int(min(remaining, UInt64(RDBReader.plainBlockElements)))
+        var pack = ByteBufferAllocator().buffer(capacity: min(4096, 32 * most))
+        var entries: [BlobEntry] = []
+        entries.reserveCapacity(blockKind == .listItems || blockKind == .setMembers ? most : 2 * most)
+        var scores: [Double] = []
+        if blockKind == .zsetMembers { scores.reserveCapacity(most) }
+        var read = 0
+        while read < most && pack.readableBytes < RDBReader.plainBlockBytes {
+            entries.append(try readString(appendingTo: &pack, limit: limit))
+            switch blockKind {
+            case .listItems, .setMembers:
+                break
+            case .zsetMembers:
+                let scoreOffset = input.offset
+                let score = kind.isZsetV1 ? try readStringDouble() : try readBinaryDouble()
+                guard !score.isNaN else {
+                    throw FormatError(.corrupt, offset: scoreOffset, "sorted set with a NaN score")
+                }
+                // The score's entry stands in the member/score pairing; its value is read from `scores`.
+                entries.append(BlobEntry(integer: 0))
+                scores.append(score)
+            case .hashFields:
+                entries.append(try readString(appendingTo: &pack, limit: limit))
+            }
+            read += 1
+        }
+        return (RDBElementBlock(kind: blockKind, blob: pack, entries: entries, scores: scores), UInt64(read))
+    }
+
     private mutating func readQuicklistNode(version2: Bool) throws(FormatError) {
         var container: UInt64 = 2  // QUICKLIST_NODE_CONTAINER_PACKED
         if version2 {
@@ -825,6 +931,7 @@ public struct RDBReader<Source: ByteSource> {
                 discardedElements &+= items.count
                 return
             }
+            if options.groupsBlobElements { return enqueue(RDBElementBlock(kind: .listItems, blob: blob, entries: items)) }
             for item in BlobEntry.strings(items, in: blob) {
                 enqueue(.listItem(item))
             }

@@ -313,6 +313,9 @@ public enum RDBEvent: Sendable {
     case function(code: RDBString)
     case beginKey(RDBKeyHeader)
     case element(RDBElement)
+    /// The elements of one embedded blob at once, with ``RDBReadOptions/groupsBlobElements`` only: stands for
+    /// the ``element(_:)`` events of ``RDBElementBlock/elements``.
+    case elements(RDBElementBlock)
     case endKey
     /// The EOF opcode and the trailer. Nothing follows.
     case end(RDBChecksumStatus)
