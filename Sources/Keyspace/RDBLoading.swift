@@ -14,6 +14,14 @@ public struct RDBLoadSummary: Sendable {
 }
 
 extension Bytes {
+    /// The bytes of a blob's entry (integers as their decimal text).
+    @inline(__always) init(_ entry: RDBElementBlock.Entry) {
+        switch entry {
+        case .bytes(let raw): self.init(raw)
+        case .integer(let value): self.init(integer: value)
+        }
+    }
+
     /// The bytes of an RDB string (integers as their decimal text).
     public init(_ string: RDBString) {
         switch string {
@@ -57,6 +65,8 @@ extension Keyspace {
     func loadRDB(path: String, options: RDBReadOptions, runLength: Int) throws(FormatError) -> RDBLoadSummary {
         let source = try InputSource.open(path)
         defer { source.close() }
+        var options = options
+        options.groupsBlobElements = true
         var loader = RDBEventLoader(keyspace: self, blobsChecked: options.checkDuplicates, runLength: runLength)
         let worker = RDBLoadWorker(databaseCount: databases.count, blobsChecked: options.checkDuplicates)
         var failure: FormatError? = nil
@@ -109,6 +119,12 @@ final class RDBLoadWorker: @unchecked Sendable {
             // The loading thread waiting for this one: it copies the strings itself.
             guard backlog > 1 else { return .element(.unconverted(element)) }
             return .element(RDBLoadElement(element))
+        case .elements(let block):
+            guard builder == nil else {
+                try builder!.add(block)
+                return nil
+            }
+            return .block(block)
         case .beginKey(let fileHeader):
             let header = RDBLoadKeyHeader(fileHeader)
             guard backlog >= RDBReadAhead<InputSource, RDBLoadItem>.maximumBatches else { return .beginKey(header) }
@@ -270,6 +286,8 @@ struct RDBKeyStore {
 /// reference count is then only ever changed by that thread, and the loading thread gets bytes it owns.
 enum RDBLoadItem {
     case element(RDBLoadElement)
+    /// A blob's elements, copied into the value by whoever builds it.
+    case block(RDBElementBlock)
     case beginKey(RDBLoadKeyHeader)
     case endKey
     /// A whole key, built on the reader thread (``RDBLoadWorker``): stands for its begin, elements and end.
@@ -280,6 +298,7 @@ enum RDBLoadItem {
     init(_ event: consuming RDBEvent) {
         switch consume event {
         case .element(let element): self = .element(RDBLoadElement(element))
+        case .elements(let block): self = .block(block)
         case .beginKey(let header): self = .beginKey(RDBLoadKeyHeader(header))
         case .endKey: self = .endKey
         case let other: self = .other(other)
@@ -377,6 +396,8 @@ struct RDBEventLoader {
         switch consume item {
         case .element(let element):
             try builder!.add(element)
+        case .block(let block):
+            try builder!.add(block)
         case .beginKey(let keyHeader):
             builder = try ValueBuilder(keyHeader, databaseCount: keyspace.databases.count, blobsChecked: blobsChecked)
         case .endKey:
@@ -395,7 +416,7 @@ struct RDBEventLoader {
                 summary.checksum = status
                 // Before the commands of an AOF that follow its preamble.
                 try flush()
-            case .selectDB, .resizeHint, .slotInfo, .function, .beginKey, .element, .endKey: break
+            case .selectDB, .resizeHint, .slotInfo, .function, .beginKey, .element, .elements, .endKey: break
             }
         }
     }
@@ -467,33 +488,11 @@ struct ValueBuilder {
         case .listItem(let item):
             list?.append(item)
         case .setMember(let member):
-            if set != nil {
-                set!.insert(member)
-            } else if flat!.count < SetValue.compactLimit {
-                flat!.append(member)
-            } else {
-                var tree = TreeSet(flat.take()!)
-                tree.insert(member)
-                set = tree
-            }
+            addMember(member)
         case .zsetMember(let member, let score):
-            // A member a checked blob holds once needs no lookup; a plain encoding's repeat updates the score.
-            if mayRepeat {
-                sortedSet!.insert(member, score: score)
-            } else {
-                sortedSet!.insertNew(member, score: score)
-            }
+            addMember(member, score: score)
         case .hashField(let field, let value):
-            if hash != nil {
-                hash![field] = value
-            } else if flat!.count < 2 * HashValue.compactLimit {
-                flat!.append(field)
-                flat!.append(value)
-            } else {
-                var tree = HashValue.tree(of: flat.take()!)
-                tree[field] = value
-                hash = tree
-            }
+            addField(field, value: value)
         case .unconverted(let element):
             try add(RDBLoadElement(element))
         case .other(.hashField):
@@ -507,6 +506,82 @@ struct ValueBuilder {
             stream?.groups.append(group)
         case .other:
             break
+        }
+    }
+
+    /// Adds a blob's elements, each copied straight from the blob (list items into the list's own chunks).
+    mutating func add(_ block: RDBElementBlock) throws(FormatError) {
+        let expected: RDBValueKind = switch block.kind {
+        case .listItems: .list
+        case .setMembers: .set
+        case .zsetMembers: .zset
+        case .hashFields: .hash
+        }
+        guard expected == kind else {
+            // The reader hands out a type's own elements; anything else is a bug, not a file's fault.
+            preconditionFailure("\(block.kind) elements in a \(kind) value")
+        }
+        block.withEntries { entries in
+            var index = 0
+            switch block.kind {
+            case .listItems:
+                while index < entries.count {
+                    switch entries[index] {
+                    case .bytes(let raw): list!.append(bytesOf: raw)
+                    case .integer(let value): CanonicalInteger.withText(value) { list!.append(bytesOf: $0) }
+                    }
+                    index += 1
+                }
+            case .setMembers:
+                while index < entries.count {
+                    addMember(Bytes(entries[index]))
+                    index += 1
+                }
+            case .zsetMembers:
+                while index < entries.count {
+                    addMember(Bytes(entries[index]), score: entries.score(index))
+                    index += 2
+                }
+            case .hashFields:
+                while index < entries.count {
+                    addField(Bytes(entries[index]), value: Bytes(entries[index + 1]))
+                    index += 2
+                }
+            }
+        }
+    }
+
+    @inline(__always) private mutating func addMember(_ member: Bytes) {
+        if set != nil {
+            set!.insert(member)
+        } else if flat!.count < SetValue.compactLimit {
+            flat!.append(member)
+        } else {
+            var tree = TreeSet(flat.take()!)
+            tree.insert(member)
+            set = tree
+        }
+    }
+
+    @inline(__always) private mutating func addMember(_ member: Bytes, score: Double) {
+        // A member a checked blob holds once needs no lookup; a plain encoding's repeat updates the score.
+        if mayRepeat {
+            sortedSet!.insert(member, score: score)
+        } else {
+            sortedSet!.insertNew(member, score: score)
+        }
+    }
+
+    @inline(__always) private mutating func addField(_ field: Bytes, value: Bytes) {
+        if hash != nil {
+            hash![field] = value
+        } else if flat!.count < 2 * HashValue.compactLimit {
+            flat!.append(field)
+            flat!.append(value)
+        } else {
+            var tree = HashValue.tree(of: flat.take()!)
+            tree[field] = value
+            hash = tree
         }
     }
 

@@ -78,6 +78,12 @@ struct ListChunk: Sendable {
         ends.append(UInt32(bytes.count))
     }
 
+    mutating func append(bytesOf raw: UnsafeRawBufferPointer) {
+        if bytes.capacity == 0 { bytes.reserveCapacity(Swift.max(32, raw.count)) }
+        bytes.append(contentsOf: raw)
+        ends.append(UInt32(bytes.count))
+    }
+
     /// Appends the elements `range` of `other`.
     mutating func append(contentsOf other: ListChunk, _ range: Range<Int>) {
         guard !range.isEmpty else { return }

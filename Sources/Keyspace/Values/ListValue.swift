@@ -73,6 +73,18 @@ public struct ListValue: Sendable, Sequence {
         count += 1
     }
 
+    /// Adds a copy of `raw` at the tail, without making a ``Bytes`` of it first (an RDB load copying a blob's
+    /// entries).
+    /// - Complexity: amortized O(1).
+    mutating func append(bytesOf raw: UnsafeRawBufferPointer) {
+        if chunks.isEmpty || !chunks[chunks.count - 1].hasRoom(forBytes: raw.count) {
+            if !chunks.isEmpty { chunks[chunks.count - 1].shrinkToFit() }
+            chunks.append(Chunk())
+        }
+        chunks[chunks.count - 1].append(bytesOf: raw)
+        count += 1
+    }
+
     /// Adds `element` at the head (LPUSH).
     /// - Complexity: O(chunkCapacity), moving at most `chunkByteLimit` bytes.
     public mutating func prepend(_ element: Bytes) {
