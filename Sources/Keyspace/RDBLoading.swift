@@ -255,14 +255,26 @@ struct RDBKeyStore {
         var value = Value.string(Bytes())
         swap(&value, &run.values[index])
         let placement = run.placements[index]
-        if let first = databases[placement.database].entries.updateValue(value, forKey: key) {
+        // The value is swapped into the slot the tree makes for it, not copied in: the retain of a copy would touch
+        // the value's storage, made on the reader thread a run ago and long out of this core's cache (that retain
+        // was a sixth of this thread's time loading 2 million strings).
+        var inserted = false
+        databases[placement.database].entries.updateValue(forKey: key, default: placeholder(inserted: &inserted)) { slot in
+            if inserted { swap(&slot, &value) }
+        }
+        if !inserted {
             // The first entry stays; the repeat is the error.
-            databases[placement.database].entries[key] = first
             if duplicate.map({ placement.offset < $0.offset }) ?? true { duplicate = (key, placement.offset) }
             return
         }
         if let when = placement.expireAtMilliseconds { databases[placement.database].expires[key] = when }
         loaded += 1
+    }
+
+    /// What a new slot holds until the value is swapped in; notes that the slot is new.
+    private static func placeholder(inserted: inout Bool) -> Value {
+        inserted = true
+        return .string(Bytes())
     }
 
     private static let indexBits: UInt64 = 20
