@@ -109,6 +109,7 @@ final class RDBLoadWorker: @unchecked Sendable {
     /// how much of the loading thread's work this one takes: with 1 (that thread keeps up) elements go over as
     /// the reader gave them; with ``RDBReadAhead/maximumBatches`` (it is behind) the next key is built here and
     /// handed over whole (``RDBLoadItem/built(_:_:)``); in between, elements go over with their strings copied.
+    /// String keys are built here at any backlog.
     func take(_ event: consuming RDBEvent, backlog: Int) throws(FormatError) -> RDBLoadItem? {
         switch consume event {
         case .element(let element):
@@ -127,7 +128,11 @@ final class RDBLoadWorker: @unchecked Sendable {
             return .block(block)
         case .beginKey(let fileHeader):
             let header = RDBLoadKeyHeader(fileHeader)
-            guard backlog >= RDBReadAhead<InputSource, RDBLoadItem>.maximumBatches else { return .beginKey(header) }
+            // A string is always built here: its value is copied on one thread or the other anyway, and one item
+            // instead of three leaves the loading thread only the insert.
+            guard header.type == .string || backlog >= RDBReadAhead<InputSource, RDBLoadItem>.maximumBatches else {
+                return .beginKey(header)
+            }
             builder = try ValueBuilder(header, databaseCount: databaseCount, blobsChecked: blobsChecked)
             return nil
         case .endKey:
