@@ -11,6 +11,8 @@ INFO rdb_last_cow_size (Redis counts the child's copied pages only, we count the
 which also holds the keys written meanwhile), and the same measure for both, taken here: the peak of the
 proportional set size (Pss, /proc/PID/smaps_rollup) of the server and its children during the save, minus
 its value when the save starts (a forked child's shared pages count once, split between the two).
+Then the RDB load alone, both servers alternately, LOAD_ROUNDS times (default 5; 0 skips it): medians
+and the median of the rounds' ratios, which a noisy machine moves far less than a single load.
 Prints markdown tables. Ports 7950-7959.
 """
 import os
@@ -176,6 +178,26 @@ def measure(name, binary, port, rdb, aofdir, label):
     return row
 
 
+def load_rounds(rdb, label, rounds):
+    """Start-up load of the same RDB, ours and Redis's alternately, `rounds` times each: one load per server is
+    at the mercy of whatever else the machine runs at that second; the median of interleaved rounds, and the
+    median of each round's ratio, are not."""
+    times = {"ours": [], "redis-7.0": []}
+    for index in range(rounds):
+        for name, binary, port in [("ours", OURS, 7954), ("redis-7.0", REDIS, 7955)]:
+            d = os.path.join(WORK, f"rounds-{name}-{label}-{index}")
+            os.makedirs(d)
+            shutil.copy(rdb, os.path.join(d, "dump.rdb"))
+            process, client, ready, loaded = start(binary, port, d)
+            stop(process, client)
+            times[name].append(loaded if loaded is not None else ready)
+            shutil.rmtree(d, ignore_errors=True)
+    ratios = sorted(o / r for o, r in zip(times["ours"], times["redis-7.0"]))
+    median = lambda values: sorted(values)[len(values) // 2]
+    return {"dataset": label, "ours": times["ours"], "redis": times["redis-7.0"],
+            "ratio_of_medians": median(times["ours"]) / median(times["redis-7.0"]), "median_ratio": median(ratios)}
+
+
 def make_aof(rdb):
     """An AOF of the dataset without preamble, written by Redis 7.0 (a rewrite of the loaded RDB)."""
     d = os.path.join(WORK, "make-aof")
@@ -208,7 +230,8 @@ def main():
     print(f"RDB {RDB}: {os.path.getsize(RDB)} bytes; AOF (no preamble, Redis 7.0 rewrite) {aofsize} bytes; "
           f"big RDB {os.path.getsize(big)} bytes")
     rows = []
-    for rdb, label in [(RDB, "mixed"), (big, f"mixed+{os.environ.get('BIG_KEYS', '2000000')}")]:
+    datasets = [(RDB, "mixed"), (big, f"mixed+{os.environ.get('BIG_KEYS', '2000000')}")]
+    for rdb, label in datasets:
         for name, binary, port in [("ours", OURS, 7952), ("redis-7.0", REDIS, 7953)]:
             row = measure(name, binary, port, rdb, aofdir, label)
             row["dataset"] = label
@@ -221,6 +244,18 @@ def main():
         print(f"| {r['dataset']} | {r['server']} | {r['keys']} | {r['rss_mib']:.0f} | {r['load_rdb']:.3f} | {r['load_aof']:.3f} | "
               f"{r['save']:.3f} | {r['bgsave']:.3f} | {r['pause_idle_us']} | {r['pause_us']} | {r['bgsave_busy']:.3f} | "
               f"{r['writes']} | {r['p99_ms']:.2f} | {r['max_ms']:.2f} | {r['extra_mib']:.1f} | {r['extra_pss_mib']:.1f} |")
+    rounds = int(os.environ.get("LOAD_ROUNDS", "5"))
+    if rounds > 0:
+        print()
+        print(f"RDB load alone, {rounds} interleaved rounds (ours, Redis, ours, …), seconds sorted:")
+        print()
+        print("| dataset | ours s | redis-7.0 s | ratio of medians | median of the rounds' ratios |")
+        print("|---|---|---|---:|---:|")
+        for rdb, label in datasets:
+            r = load_rounds(rdb, label, rounds)
+            print(f"| {r['dataset']} | {' / '.join(f'{t:.3f}' for t in sorted(r['ours']))} | "
+                  f"{' / '.join(f'{t:.3f}' for t in sorted(r['redis']))} | {r['ratio_of_medians']:.2f}x | {r['median_ratio']:.2f}x |",
+                  flush=True)
     shutil.rmtree(WORK, ignore_errors=True)
 
 

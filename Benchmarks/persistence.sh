@@ -5,7 +5,8 @@
 #
 #   Benchmarks/persistence.sh [RDB]        default bench-data/mixed.rdb (made by make_dataset.py if missing)
 # Environment: SKIP_BUILD=1 reuses the release binary; OURS (a redis-server binary to measure instead of the
-# release build; implies SKIP_BUILD); BIG_KEYS (default 2000000) for the second dataset.
+# release build; implies SKIP_BUILD); BIG_KEYS (default 2000000) for the second dataset; LOAD_ROUNDS (default 5,
+# 0 to skip) interleaved load-only rounds of both servers after the table.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RDB=${1:-$REPO/bench-data/mixed.rdb}

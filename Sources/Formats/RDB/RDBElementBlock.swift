@@ -1,13 +1,15 @@
 import NIOCore
 
-/// The elements of one embedded blob, handed out as one ``RDBEvent/elements(_:)`` event when
-/// ``RDBReadOptions/groupsBlobElements`` is set: a small collection's whole value (a listpack, ziplist or intset)
-/// or one quicklist node of a list.
+/// Elements handed out as one ``RDBEvent/elements(_:)`` event when ``RDBReadOptions/groupsBlobElements`` is set:
+/// those of one embedded blob (a small collection's whole value as a listpack, ziplist or intset, or one quicklist
+/// node of a list), or up to 1,024 consecutive elements of a plain encoding (a large set, sorted set, hash or RDB 6
+/// list), whose strings the reader copies into a buffer of the block's own.
 ///
-/// The blob is validated exactly as for element-by-element events (entries, tuples, scores, duplicates) before
-/// the block is made. Its entries are positions in the blob: ``withEntries(_:)`` reads them in place, with no
+/// The elements are checked exactly as for element-by-element events (entries, tuples, scores, duplicates) before
+/// the block is made. Its entries are positions in its buffer: ``withEntries(_:)`` reads them in place, with no
 /// string made per element (a loader copies each straight into its own storage); ``elements`` expands the block
-/// into the events it stands for.
+/// into the events it stands for. Elements of a plain encoding may repeat a member or field, as the element
+/// events may.
 ///
 /// ```swift
 /// block.withEntries { entries in

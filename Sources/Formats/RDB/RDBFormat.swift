@@ -248,10 +248,10 @@ public struct RDBReadOptions: Sendable {
     /// ``maxCompressedStringBytes`` per key are kept.
     public var keepsCompressedStrings = false
     public var maxCompressedStringBytes = 8 * 1024 * 1024
-    /// Hand out the elements of each embedded blob (a listpack, ziplist or intset value, a quicklist node) as one
-    /// ``RDBEvent/elements(_:)`` event instead of an ``RDBEvent/element(_:)`` each: what a loader that copies
-    /// elements into storage of its own wants (no string per element). Zipmaps and hashes with field expiries
-    /// still go element by element.
+    /// Hand out the elements of each embedded blob (a listpack, ziplist or intset value, a quicklist node), and
+    /// those of plain encodings up to 1,024 or 64 KiB at a time, as ``RDBEvent/elements(_:)`` events instead of an
+    /// ``RDBEvent/element(_:)`` each: what a loader that copies elements into storage of its own wants (no string
+    /// per element). Zipmaps and hashes with field expiries still go element by element.
     public var groupsBlobElements = false
 
     public init() {}

@@ -3,7 +3,8 @@
 // Collections are streamed as beginKey / element... / endKey. Plain encodings (types 1-5, 24, Valkey 22) are
 // read one element per call, so a collection larger than memory can pass through; blob encodings (ziplist,
 // listpack, intset, zipmap, quicklist nodes, stream nodes) are read one blob at a time, fully validated, then
-// handed out entry by entry. Memory is bounded by the largest single string or blob, both capped by
+// handed out entry by entry. With RDBReadOptions.groupsBlobElements, a blob's entries go out as one `elements`
+// event, and plain encodings' elements in blocks of up to 1,024 (RDBElementBlock). Memory is bounded by the largest single string or blob, both capped by
 // RDBReadOptions.
 
 import NIOCore
