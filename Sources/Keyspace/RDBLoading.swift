@@ -303,7 +303,7 @@ struct RDBKeyStore {
 /// reference count is then only ever changed by that thread, and the loading thread gets bytes it owns.
 enum RDBLoadItem {
     case element(RDBLoadElement)
-    /// A blob's elements, copied into the value by whoever builds it.
+    /// A block of elements (``RDBElementBlock``), copied into the value by whoever builds it.
     case block(RDBElementBlock)
     case beginKey(RDBLoadKeyHeader)
     case endKey
@@ -526,7 +526,8 @@ struct ValueBuilder {
         }
     }
 
-    /// Adds a blob's elements, each copied straight from the blob (list items into the list's own chunks).
+    /// Adds a block's elements, each copied straight from the block's buffer (list items into the list's own
+    /// chunks).
     mutating func add(_ block: RDBElementBlock) throws(FormatError) {
         let expected: RDBValueKind = switch block.kind {
         case .listItems: .list

@@ -73,9 +73,7 @@ struct ListChunk: Sendable {
     // MARK: - Writing
 
     mutating func append(_ element: Bytes) {
-        if bytes.capacity == 0 { bytes.reserveCapacity(Swift.max(32, element.count)) }
-        element.withUnsafeBufferPointer { bytes.append(contentsOf: $0) }
-        ends.append(UInt32(bytes.count))
+        element.withUnsafeBufferPointer { append(bytesOf: UnsafeRawBufferPointer($0)) }
     }
 
     mutating func append(bytesOf raw: UnsafeRawBufferPointer) {
