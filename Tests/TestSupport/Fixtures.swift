@@ -101,6 +101,7 @@ public func countElements(_ bytes: [UInt8], options: RDBReadOptions = .init(), c
             switch event {
             case .beginKey where skipping: elements += try reader.skipValue()
             case .element: elements += 1
+            case .elements(let block): elements += block.count
             default: break
             }
         }

@@ -3,9 +3,9 @@ import FuzzSupport
 import Keyspace
 import NIOCore
 
-// The RDB reader three ways: every event (small windows, so items straddle refills), the checker's skipping
-// fast path, and the server's loader (values assembled into the keyspace). Any FormatError is fine; a trap,
-// a leak or an out-of-bounds access is a finding.
+// The RDB reader four ways: every event (small windows, so items straddle refills), the checker's skipping
+// fast path, and the server's loader (values assembled into the keyspace), with element blocks and without.
+// Any FormatError is fine; a trap, a leak or an out-of-bounds access is a finding.
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzRDB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -30,6 +30,15 @@ public func fuzzRDB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     do {
         let source = try InputSource.memory(ByteBuffer(bytes: input))
         var reader = RDBReader(source: source, options: options)
+        let keyspace = Keyspace()
+        _ = try keyspace.load(from: &reader)
+    } catch {}
+    // The server's start-up load reads elements in blocks (RDBElementBlock), built into values the same way.
+    do {
+        var grouped = options
+        grouped.groupsBlobElements = true
+        let source = try InputSource.memory(ByteBuffer(bytes: input))
+        var reader = RDBReader(source: source, options: grouped, chunkSize: 64)
         let keyspace = Keyspace()
         _ = try keyspace.load(from: &reader)
     } catch {}

@@ -87,6 +87,17 @@ import Testing
             options.verifyChecksum = false
             let slow = countElements(bytes, options: options, chunkSize: 1024)
             let fast = drainSkipping(bytes, options: options, chunkSize: 1024)
+            // Element blocks (the server's loader reads this way): the same elements, or the same error.
+            var groupedOptions = options
+            groupedOptions.groupsBlobElements = true
+            switch (slow, countElements(bytes, options: groupedOptions, chunkSize: 1024)) {
+            case (.success(let a), .success(let b)):
+                #expect(a == b, "\(name): element counts differ with blocks")
+            case (.failure(let error), .failure(let other)):
+                #expect("\(error)" == "\(other)", "\(name): \(error) vs \(other) with blocks")
+            case (let single, let grouped):
+                Issue.record("\(name): event path \(single) but with blocks \(grouped)")
+            }
             switch (slow, fast) {
             case (.success(let a), .success(let b)):
                 #expect(a == b, "\(name): element counts differ between the event and skip paths")
