@@ -104,7 +104,9 @@ extension Keyspace {
         let source = try InputSource.open(path)
         defer { source.close() }
         let head = try Keyspace.readPrefix(path, count: 16)
-        var reader = AOFReader(source: source, hasPreamble: AOFReader<InputSource>.startsWithRDB(head))
+        var rdbOptions = RDBReadOptions()
+        rdbOptions.groupsBlobElements = true  // the loader copies a block's elements straight into the value
+        var reader = AOFReader(source: source, hasPreamble: AOFReader<InputSource>.startsWithRDB(head), rdbOptions: rdbOptions)
         var loader = RDBEventLoader(keyspace: self)
         let session = Session(id: -1)
         session.authenticated = true

@@ -111,7 +111,9 @@ extension Keyspace {
             throw CommandError("ERR DUMP payload version or checksum are wrong")
         }
         let badFormat = CommandError("ERR Bad data format")
-        var reader = dump.makeReader()
+        var options = RDBReadOptions()
+        options.groupsBlobElements = true
+        var reader = dump.makeReader(options: options)
         var builder: ValueBuilder? = nil
         do {
             while let event = try reader.next() {
@@ -122,6 +124,9 @@ extension Keyspace {
                 case .element(let element):
                     guard builder != nil else { throw badFormat }
                     try builder!.add(element)
+                case .block(let block):
+                    guard builder != nil else { throw badFormat }
+                    try builder!.add(block)
                 case .endKey:
                     guard let value = builder.take()?.finish(), !value.isEmptyCollection else { throw badFormat }
                     return value
