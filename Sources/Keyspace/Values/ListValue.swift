@@ -64,17 +64,11 @@ public struct ListValue: Sendable, Sequence {
     /// Adds `element` at the tail (RPUSH).
     /// - Complexity: amortized O(1).
     public mutating func append(_ element: Bytes) {
-        if chunks.isEmpty || !chunks[chunks.count - 1].hasRoom(forBytes: element.count) {
-            if !chunks.isEmpty { chunks[chunks.count - 1].shrinkToFit() }
-            chunks.append(Chunk(element))
-        } else {
-            chunks[chunks.count - 1].append(element)
-        }
-        count += 1
+        element.withUnsafeBufferPointer { append(bytesOf: UnsafeRawBufferPointer($0)) }
     }
 
-    /// Adds a copy of `raw` at the tail, without making a ``Bytes`` of it first (an RDB load copying a blob's
-    /// entries).
+    /// Adds a copy of `raw` at the tail, without making a ``Bytes`` of it first (an RDB load copies a block's
+    /// entries so).
     /// - Complexity: amortized O(1).
     mutating func append(bytesOf raw: UnsafeRawBufferPointer) {
         if chunks.isEmpty || !chunks[chunks.count - 1].hasRoom(forBytes: raw.count) {
