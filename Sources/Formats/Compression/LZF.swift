@@ -30,6 +30,17 @@ public enum LZF {
     ///   `uncompressedCount` (E2BIG, or a short result); `.limitExceeded` when a size is beyond liblzf's range.
     ///   The error's offset is 0: callers rebase it to where the compressed string started.
     public static func decompress(_ input: ByteBuffer, uncompressedCount: Int) throws(FormatError) -> ByteBuffer {
+        var output = ByteBuffer()
+        try decompress(input, uncompressedCount: uncompressedCount, into: &output)
+        return output
+    }
+
+    /// ``decompress(_:uncompressedCount:)`` into `output`, which is cleared first: its storage is reused when
+    /// nothing else references it and it is large enough (`clear(minimumCapacity:)`), so that a caller decoding
+    /// many short strings one after the other allocates once instead of once per string.
+    public static func decompress(
+        _ input: ByteBuffer, uncompressedCount: Int, into output: inout ByteBuffer
+    ) throws(FormatError) {
         guard input.readableBytes <= Int(UInt32.max), uncompressedCount <= Int(UInt32.max) else {
             throw FormatError(.limitExceeded, offset: 0, "LZF sizes beyond 4 GiB are not supported by liblzf")
         }
@@ -37,7 +48,8 @@ public enum LZF {
             guard input.readableBytes == 0 else {
                 throw FormatError(.corrupt, offset: 0, "invalid LZF payload: uncompressed size 0 with data")
             }
-            return ByteBuffer()
+            output.clear()
+            return
         }
         // A length from the file is checked before it is allocated: no LZF stream expands more than 88 times
         // (a 3-byte back reference copies at most 264 bytes), so a larger claim is corrupt whatever follows.
@@ -46,7 +58,7 @@ public enum LZF {
                 .corrupt, offset: 0,
                 "invalid LZF payload: \(input.readableBytes) compressed bytes cannot decode to \(uncompressedCount)")
         }
-        var output = ByteBufferAllocator().buffer(capacity: uncompressedCount)
+        output.clear(minimumCapacity: uncompressedCount)
         var decoded = 0
         var failure: Int32 = 0
         _ = input.withUnsafeReadableBytes { source in
@@ -65,7 +77,6 @@ public enum LZF {
                 .corrupt, offset: 0,
                 "invalid LZF payload (\(reason)): expected \(uncompressedCount) bytes, got \(decoded)")
         }
-        return output
     }
 
     /// Compresses `input`, or returns nil when the result would not be smaller than `maximumCount` bytes

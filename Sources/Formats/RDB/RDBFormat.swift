@@ -253,6 +253,10 @@ public struct RDBReadOptions: Sendable {
     /// ``RDBEvent/element(_:)`` each: what a loader that copies elements into storage of its own wants (no string
     /// per element). Zipmaps and hashes with field expiries still go element by element.
     public var groupsBlobElements = false
+    /// Hand out a string key as its ``RDBEvent/beginKey(_:)`` alone, the value in ``RDBKeyHeader/stringValue``,
+    /// instead of three events (begin, the string, end): what a loader of millions of small strings wants.
+    /// ``RDBReader/skipValue()`` after such a key returns 1 and reads nothing.
+    public var inlinesStringValues = false
 
     public init() {}
 }

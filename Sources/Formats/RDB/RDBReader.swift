@@ -50,11 +50,20 @@ public struct RDBReader<Source: ByteSource> {
     /// Set by skipValue(): elements are validated and counted, not queued.
     private var discarding = false
     private var discardedElements = 0
+    /// Whether the last ``RDBEvent/beginKey(_:)`` carried its string value (``RDBReadOptions/inlinesStringValues``).
+    private var lastKeyInlined = false
     /// Where the data of the last raw string read started (nil when it was LZF- or integer-encoded).
     private var lastStringDataOffset: Int64?
     /// With `keepsCompressedStrings`: the LZF strings of the key being read (or last read), until taken.
     private var compressedStrings: [RDBCompressedString] = []
     private var compressedStringBytes = 0
+    /// Where short LZF strings are decompressed, reused while whoever took the last one has let it go (a loader
+    /// copies each string as it comes; a string still held just makes the next one take new storage). Not for
+    /// blobs, whose elements are read in place for as long as the value lasts, nor with `keepsCompressedStrings`.
+    private var lzfScratch = ByteBuffer()
+    private let reusesLZFScratch: Bool
+    /// The longest string decompressed into ``lzfScratch`` (so that a held string never pins more).
+    private static var lzfScratchLimit: Int { 4096 }
 
     private enum PlainKind {
         case list, set, zsetV1, zsetV2, hash
@@ -106,6 +115,7 @@ public struct RDBReader<Source: ByteSource> {
         self.input = WindowedReader(source: source, chunkSize: chunkSize)
         self.options = options
         groupsPlainElements = options.groupsBlobElements && options.maxStringBytes <= 1 << 29
+        reusesLZFScratch = !options.keepsCompressedStrings
     }
 
     /// The absolute offset of the next byte to be read.
@@ -178,6 +188,10 @@ public struct RDBReader<Source: ByteSource> {
     ///
     /// - Throws: what ``next()`` throws.
     public mutating func skipValue() throws(FormatError) -> Int {
+        if lastKeyInlined {
+            lastKeyInlined = false
+            return 1
+        }
         var count = 0
         for event in pending[pendingIndex...] {
             if case .elements(let block) = event { count &+= block.count } else { count &+= 1 }
@@ -262,16 +276,21 @@ public struct RDBReader<Source: ByteSource> {
                 try decodeBlob(type: type, blob: blob, origin: origin)
                 if let event = popPending() { return event }
             case .endKey:
-                state = .top
-                completeKeys += 1
-                lastCompleteOffset = input.offset
-                currentKey = nil
-                currentType = nil
+                finishKey()
                 return .endKey
             case .finished:
                 return nil
             }
         }
+    }
+
+    /// After the last byte of a key's value.
+    private mutating func finishKey() {
+        state = .top
+        completeKeys += 1
+        lastCompleteOffset = input.offset
+        currentKey = nil
+        currentType = nil
     }
 
     // MARK: - Header and top level
@@ -330,6 +349,7 @@ public struct RDBReader<Source: ByteSource> {
         var frequency: UInt8? = nil
         let entryStart = input.offset
         let dialect = header!.dialect
+        lastKeyInlined = false
         while true {
             let opcodeOffset = input.offset
             phase = .readType
@@ -508,11 +528,12 @@ public struct RDBReader<Source: ByteSource> {
     }
 
     /// Reads an STR (raw, integer or LZF).
-    private mutating func readString(limit: Int) throws(FormatError) -> RDBString {
+    /// - Parameter isBlob: whether the string is an embedded blob (never decompressed into ``lzfScratch``).
+    private mutating func readString(limit: Int, isBlob: Bool = false) throws(FormatError) -> RDBString {
         let start = input.offset
         lastStringDataOffset = nil
         let (length, isEncoded) = try readLengthOrEncoding()
-        if isEncoded { return try readEncodedString(length, start: start, limit: limit) }
+        if isEncoded { return try readEncodedString(length, start: start, limit: limit, isBlob: isBlob) }
         guard length <= UInt64(limit) else {
             throw FormatError(.limitExceeded, offset: start, "string of \(length) bytes is over the limit of \(limit)")
         }
@@ -545,7 +566,9 @@ public struct RDBReader<Source: ByteSource> {
     }
 
     /// Reads the rest of an integer- or LZF-encoded STR whose length byte said `encoding`.
-    private mutating func readEncodedString(_ encoding: UInt64, start: Int64, limit: Int) throws(FormatError) -> RDBString {
+    private mutating func readEncodedString(
+        _ encoding: UInt64, start: Int64, limit: Int, isBlob: Bool = false
+    ) throws(FormatError) -> RDBString {
         switch encoding {
         case 0: return .integer(Int64(try input.readInteger(Int8.self, endianness: .little)))  // RDB_ENC_INT8
         case 1: return .integer(Int64(try input.readInteger(Int16.self, endianness: .little)))  // RDB_ENC_INT16
@@ -560,6 +583,10 @@ public struct RDBReader<Source: ByteSource> {
             }
             let compressed = try input.readSlice(Int(compressedCount))
             do {
+                if reusesLZFScratch && !isBlob && count <= UInt64(RDBReader.lzfScratchLimit) {
+                    try LZF.decompress(compressed, uncompressedCount: Int(count), into: &lzfScratch)
+                    return .bytes(lzfScratch)
+                }
                 let bytes = try LZF.decompress(compressed, uncompressedCount: Int(count))
                 if options.keepsCompressedStrings, compressedStringBytes < options.maxCompressedStringBytes {
                     compressedStrings.append(RDBCompressedString(bytes: bytes, compressed: compressed))
@@ -586,7 +613,7 @@ public struct RDBReader<Source: ByteSource> {
     /// Reads an STR holding an embedded blob (a ziplist, listpack, intset or zipmap).
     private mutating func readBlob() throws(FormatError) -> (ByteBuffer, BlobOrigin) {
         let start = input.offset
-        let blob = try readString(limit: options.maxBlobBytes).bytes
+        let blob = try readString(limit: options.maxBlobBytes, isBlob: true).bytes
         return (blob, BlobOrigin(stringOffset: start, dataOffset: lastStringDataOffset))
     }
 
@@ -635,8 +662,15 @@ public struct RDBReader<Source: ByteSource> {
         switch type {
         case .string:
             keyHeader.declaredCount = 1
-            enqueue(.string(try readString(limit: options.maxStringBytes)))
-            state = .endKey
+            let value = try readString(limit: options.maxStringBytes)
+            if options.inlinesStringValues {
+                keyHeader.stringValue = value
+                lastKeyInlined = true
+                finishKey()
+            } else {
+                enqueue(.string(value))
+                state = .endKey
+            }
         case .listLinked, .setHashtable, .zsetV1, .zsetV2, .hashHashtable:
             let count = try readCount("element")
             keyHeader.declaredCount = count

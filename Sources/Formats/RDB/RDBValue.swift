@@ -92,6 +92,9 @@ public struct RDBKeyHeader: Sendable {
     public var declaredCount: UInt64?
     /// Offset of the first byte of the entry (its first prefix opcode or its type byte).
     public var offset: Int64
+    /// With ``RDBReadOptions/inlinesStringValues``: a string key's value, read with the key (no ``RDBEvent/element(_:)``
+    /// or ``RDBEvent/endKey`` follows). Nil otherwise.
+    public var stringValue: RDBString? = nil
 
     public init(
         database: Int, key: ByteBuffer, type: RDBType, expireAtMilliseconds: Int64? = nil, lruIdleSeconds: UInt64? = nil,

@@ -5,8 +5,9 @@ import Testing
 import TestSupport
 
 /// `RDBReadOptions.groupsBlobElements`: a blob's elements, and runs of a plain encoding's, handed out as one
-/// `.elements` event. Whatever the file, the blocks must stand for exactly the events the reader gives without
-/// the option, and a damaged file must fail with the same error.
+/// `.elements` event; with it here, `inlinesStringValues`: a string key's value read with its key (the loader sets
+/// both). Whatever the file, the blocks and inlined strings must stand for exactly the events the reader gives
+/// without the options, and a damaged file must fail with the same error.
 @Suite struct ElementBlockTests {
     /// An event with its block expanded: what a reader without grouping gives.
     enum Flat: Equatable {
@@ -16,20 +17,29 @@ import TestSupport
         case other
     }
 
-    /// The events of `bytes`, blocks expanded; also how many blocks of each kind were seen and their sizes.
+    /// The events of `bytes`, blocks and inlined strings expanded; also how many blocks of each kind were seen and
+    /// their sizes, and how many strings came inlined.
     static func events(_ bytes: [UInt8], grouped: Bool, chunkSize: Int = 256 * 1024) throws
-        -> (events: [Flat], blocks: [RDBElementBlock.Kind: [Int]])
+        -> (events: [Flat], blocks: [RDBElementBlock.Kind: [Int]], inlined: Int)
     {
         var buffer = ByteBuffer()
         buffer.writeBytes(bytes)
         var options = RDBReadOptions()
         options.groupsBlobElements = grouped
+        options.inlinesStringValues = grouped
         var reader = RDBReader(source: try InputSource.memory(buffer), options: options, chunkSize: chunkSize)
         var events: [Flat] = []
         var blocks: [RDBElementBlock.Kind: [Int]] = [:]
+        var inlined = 0
         while let event = try reader.next() {
             switch event {
-            case .beginKey(let header): events.append(.key(.bytes(header.key), offset: header.offset, header.type))
+            case .beginKey(let header):
+                events.append(.key(.bytes(header.key), offset: header.offset, header.type))
+                #expect((header.stringValue != nil) == (grouped && header.type == .string), "\(header.type)")
+                if let value = header.stringValue {
+                    events += [.element(.string(value)), .endKey]
+                    inlined += 1
+                }
             case .element(let element): events.append(.element(element))
             case .elements(let block):
                 #expect(grouped, "a block without groupsBlobElements")
@@ -41,7 +51,7 @@ import TestSupport
             default: events.append(.other)
             }
         }
-        return (events, blocks)
+        return (events, blocks, inlined)
     }
 
     /// The block's elements as read through `withEntries` (what a loader does), for comparison with `elements`.
@@ -80,7 +90,7 @@ import TestSupport
         let bytes = try Self.fixture(name)
         let single = try Self.events(bytes, grouped: false)
         let grouped = try Self.events(bytes, grouped: true)
-        #expect(single.blocks.isEmpty)
+        #expect(single.blocks.isEmpty && single.inlined == 0)
         #expect(grouped.events == single.events)
         // Tiny windows: a plain block's strings straddle refills.
         #expect(try Self.events(bytes, grouped: true, chunkSize: 7).events == single.events)
@@ -89,8 +99,9 @@ import TestSupport
     @Test("Redis 7.0's and 6.2's encodings give blocks of every kind")
     func everyKindOfBlob() throws {
         for name in ["rdb/redis-7.0-encodings.rdb", "rdb/redis-6.2-encodings.rdb"] {
-            let blocks = try Self.events(try Self.fixture(name), grouped: true).blocks
-            #expect(Set(blocks.keys) == [.listItems, .setMembers, .zsetMembers, .hashFields], "\(name): \(blocks.keys)")
+            let read = try Self.events(try Self.fixture(name), grouped: true)
+            #expect(Set(read.blocks.keys) == [.listItems, .setMembers, .zsetMembers, .hashFields], "\(name): \(read.blocks.keys)")
+            #expect(read.inlined > 0, "\(name): no string key")
         }
     }
 
@@ -180,6 +191,36 @@ import TestSupport
         }
     }
 
+    @Test("LZF strings kept by the caller stay intact while the reader decompresses the next ones")
+    func heldCompressedStrings() throws {
+        // Distinct compressible values of 21 bytes to 4 KiB and beyond (the reader's reused buffer takes up to
+        // 4 KiB): each one is held while the next ones are decompressed.
+        let values = (0..<200).map { index in
+            "\(index):" + String(repeating: "abcdefgh\(index % 7)", count: 2 + index * index / 8)
+        }
+        let strings = values.enumerated().map { Self.entry("s\($0.offset)", .string(Self.text($0.element))) }
+        let list = Self.entry("list", .list(values.map(Self.text)))
+        var options = RDBWriteOptions()
+        options.version = 6  // a linked list: its items are plain LZF strings too
+        let bytes = try writeRDB(strings + [list], options: options).bytes
+        for grouped in [false, true] {
+            var buffer = ByteBuffer()
+            buffer.writeBytes(bytes)
+            var readOptions = RDBReadOptions()
+            readOptions.inlinesStringValues = grouped
+            var reader = RDBReader(source: try InputSource.memory(buffer), options: readOptions)
+            var held: [RDBString] = []
+            while let event = try reader.next() {
+                switch event {
+                case .beginKey(let header): if let value = header.stringValue { held.append(value) }
+                case .element(.string(let value)), .element(.listItem(let value)): held.append(value)
+                default: break
+                }
+            }
+            #expect(held.map { String(buffer: $0.bytes) } == values + values, "grouped: \(grouped)")
+        }
+    }
+
     @Test("skipValue counts a value's elements the same with blocks")
     func skipValueCounts() throws {
         for bytes in [try Self.plainFile(version: 10), try Self.fixture("rdb/redis-7.0-encodings.rdb")] {
@@ -188,6 +229,7 @@ import TestSupport
                 buffer.writeBytes(bytes)
                 var options = RDBReadOptions()
                 options.groupsBlobElements = grouped
+                options.inlinesStringValues = grouped
                 var reader = RDBReader(source: try InputSource.memory(buffer), options: options)
                 var counts: [Int] = []
                 while let event = try reader.next() {
