@@ -253,19 +253,20 @@ private final class ReadAheadQueue<Source: ByteSource, Item>: @unchecked Sendabl
                         let strings = reader.takeCompressedStrings()
                         if !strings.isEmpty { batch.compressedStrings.append((batch.items.count, strings)) }
                     }
-                    switch consume event {
-                    case .beginKey(let header) where accepts.map({ !$0(header) }) ?? false:
+                    // Tests first, then the event moved into the transform: a `switch` binding it (`case let
+                    // other`) would copy every event and destroy the original (a tenth of a load's instructions).
+                    if let accepts, case .beginKey(let header) = event, !accepts(header) {
                         _ = try reader.skipValue()
                         if keepsCompressedStrings {  // the skipped key's, not the next event's
                             _ = reader.takeCompressedStrings()
                             if batch.compressedStrings.last?.event == batch.items.count { batch.compressedStrings.removeLast() }
                         }
-                    case .end(let status):
+                    } else if case .end(let status) = event {
                         batch.trailingBytes = try reader.readTrailingBytes()
                         ended = true
                         if let item = try transform(.end(status), backlog) { batch.items.append(item) }
-                    case let other:
-                        if let item = try transform(other, backlog) { batch.items.append(item) }
+                    } else if let item = try transform(consume event, backlog) {
+                        batch.items.append(item)
                     }
                 } else {
                     ended = true
