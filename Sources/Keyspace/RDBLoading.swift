@@ -67,6 +67,7 @@ extension Keyspace {
         defer { source.close() }
         var options = options
         options.groupsBlobElements = true
+        options.inlinesStringValues = true
         var loader = RDBEventLoader(keyspace: self, blobsChecked: options.checkDuplicates, runLength: runLength)
         let worker = RDBLoadWorker(databaseCount: databases.count, blobsChecked: options.checkDuplicates)
         var failure: FormatError? = nil
@@ -127,9 +128,10 @@ final class RDBLoadWorker: @unchecked Sendable {
             }
             return .block(block)
         case .beginKey(let fileHeader):
+            // A string (read with its key, `inlinesStringValues`) is always built here: its value is copied on one
+            // thread or the other anyway, and the loading thread is left only the insert.
+            if let built = RDBLoadItem(inlinedString: fileHeader) { return built }
             let header = RDBLoadKeyHeader(fileHeader)
-            // A string is always built here: its value is copied on one thread or the other anyway, and one item
-            // instead of three leaves the loading thread only the insert.
             guard header.type == .string || backlog >= RDBReadAhead<InputSource, RDBLoadItem>.maximumBatches else {
                 return .beginKey(header)
             }
@@ -316,10 +318,18 @@ enum RDBLoadItem {
         switch consume event {
         case .element(let element): self = .element(RDBLoadElement(element))
         case .elements(let block): self = .block(block)
-        case .beginKey(let header): self = .beginKey(RDBLoadKeyHeader(header))
+        case .beginKey(let header): self = RDBLoadItem(inlinedString: header) ?? .beginKey(RDBLoadKeyHeader(header))
         case .endKey: self = .endKey
         case let other: self = .other(other)
         }
+    }
+}
+
+extension RDBLoadItem {
+    /// The whole key, when the reader read a string's value with its key (``RDBReadOptions/inlinesStringValues``).
+    init?(inlinedString header: RDBKeyHeader) {
+        guard let value = header.stringValue else { return nil }
+        self = .built(RDBLoadKeyHeader(header), .string(Bytes(value)))
     }
 }
 
@@ -422,6 +432,8 @@ struct RDBEventLoader {
             let header = built.header
             try store.insert(built.finish(), header, into: &keyspace.databases)
         case .built(let header, let value):
+            // Checked already when a builder made it; not for a string read with its key.
+            try ValueBuilder.checkDatabase(of: header, databaseCount: keyspace.databases.count)
             try store.insert(value, header, into: &keyspace.databases)
         case .other(let event):
             switch event {
@@ -466,10 +478,7 @@ struct ValueBuilder {
     /// - Throws: `.corrupt` when the key's database is not below `databaseCount`; `.unsupportedType` for module
     ///   values.
     init(_ header: RDBLoadKeyHeader, databaseCount: Int = .max, blobsChecked: Bool = true) throws(FormatError) {
-        guard header.database < databaseCount else {
-            throw FormatError(.corrupt, offset: header.offset, phase: .readKey, key: header.key.byteBuffer,
-                "database \(header.database) does not exist (the server has \(databaseCount))")
-        }
+        try ValueBuilder.checkDatabase(of: header, databaseCount: databaseCount)
         self.header = header
         kind = header.type.kind
         mayRepeat = switch header.type {
@@ -495,6 +504,14 @@ struct ValueBuilder {
         case .module:
             throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key.byteBuffer,
                 "module values are not supported by this server")
+        }
+    }
+
+    /// - Throws: `.corrupt` when the key's database is not below `databaseCount`.
+    static func checkDatabase(of header: RDBLoadKeyHeader, databaseCount: Int) throws(FormatError) {
+        guard header.database < databaseCount else {
+            throw FormatError(.corrupt, offset: header.offset, phase: .readKey, key: header.key.byteBuffer,
+                "database \(header.database) does not exist (the server has \(databaseCount))")
         }
     }
 
