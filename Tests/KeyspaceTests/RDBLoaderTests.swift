@@ -239,3 +239,25 @@ struct RDBLoaderTests {
         #expect(Self.string(of: "here", in: keyspace) == "v")
     }
 }
+
+@Suite("The loader's run order")
+struct RunOrderSortTests {
+    @Test("the radix sort of a run's order gives what sort() gives", arguments: [0, 1, 255, 257, 1000, 131_072])
+    func radixSortMatchesSort(count: Int) {
+        var generator = SystemRandomNumberGenerator()
+        // As a run makes them: a tree order in the high 44 bits (some repeated), the index in the low 20.
+        let orders: [UInt64] = (0..<count).map { _ in UInt64.random(in: 0..<(1 << 44), using: &generator) }
+        var order = (0..<count).map { index in
+            let tree = index % 5 == 0 && index > 0 ? orders[index / 2] : orders[index]
+            return tree << 20 | UInt64(index)
+        }
+        let appended = order
+        var scratch: [UInt64] = []
+        RDBKeyStore.sortOrder(&order, scratch: &scratch)
+        #expect(order == appended.sorted())
+        // The scratch reused for a shorter run.
+        var again = Array(appended.prefix(count / 2))
+        RDBKeyStore.sortOrder(&again, scratch: &scratch)
+        #expect(again == appended.prefix(count / 2).sorted())
+    }
+}
