@@ -158,6 +158,8 @@ final class RDBLoadWorker: @unchecked Sendable {
 struct RDBKeyStore {
     /// Keys per sorted run (two runs are held, about 64 bytes a key).
     static let runLength = 1 << 17
+    /// The shortest run towards the announced end of the file.
+    static let shortestRun = 4096
 
     /// A run of held keys: keys, values and placements by index (three arrays, so that a key and its value can
     /// each be moved out with a swap rather than copied), and the order to insert them in.
@@ -201,6 +203,13 @@ struct RDBKeyStore {
     private var sortScratch: [UInt64] = []
 
     private let runLength: Int
+    /// The length of the run being filled: ``runLength``, or less near the end the file announces.
+    private var fillingLength: Int
+    /// Keys of the draining run inserted per key added: enough to finish it before the filling run is full.
+    private var pace = 1
+    /// Keys the file's RESIZEDB hints announced, and keys added (expired or not) so far.
+    private var announced = 0
+    private var added = 0
 
     /// - Parameter runLength: keys per sorted run, at most 2^20 (the index bits of a run's order).
     init(keyspace: Keyspace, runLength: Int = RDBKeyStore.runLength) {
@@ -208,11 +217,21 @@ struct RDBKeyStore {
         now = keyspace.clock()
         expiryEnabled = keyspace.expiryEnabled
         self.runLength = runLength
+        fillingLength = runLength
+    }
+
+    /// Notes a RESIZEDB hint: so many keys are coming. Runs get shorter towards the announced end, so that what
+    /// is left to insert once the file has been read (the last run, sorted and inserted while the reader thread
+    /// has nothing left to do) is a few thousand keys instead of up to ``runLength``. A hint that lies costs
+    /// some speed, nothing else.
+    mutating func announce(keys: UInt64) {
+        announced &+= Int(truncatingIfNeeded: min(keys, 1 << 40))
     }
 
     /// Adds a key (or skips it if it has expired), and inserts the next held key.
     /// - Throws: `.corrupt` "duplicate key" when a database holds a key already.
     mutating func insert(_ value: consuming Value, _ keyHeader: RDBLoadKeyHeader, into databases: inout [Database]) throws(FormatError) {
+        added += 1
         if expiryEnabled, let when = keyHeader.expireAtMilliseconds, when <= now {
             expiredSkipped += 1
             return
@@ -223,13 +242,20 @@ struct RDBKeyStore {
         filling.values.append(value)
         filling.placements.append(Placement(
             database: keyHeader.database, expireAtMilliseconds: keyHeader.expireAtMilliseconds, offset: keyHeader.offset))
-        if !draining.isEmpty {
+        for _ in 0..<pace where !draining.isEmpty {
             RDBKeyStore.insertNext(of: &draining, into: &databases, loaded: &keysLoaded, duplicate: &duplicate)
         }
-        if filling.keys.count == runLength {
+        if filling.keys.count == fillingLength {
             drain(into: &databases)
             RDBKeyStore.sortOrder(&filling.order, scratch: &sortScratch)
             swap(&filling, &draining)
+            // Within two runs of the announced end: half what remains, down to a few thousand keys.
+            let remaining = announced - added
+            fillingLength = runLength
+            if remaining > 0 && remaining < 2 * runLength {
+                fillingLength = max(min(runLength, RDBKeyStore.shortestRun), (remaining + 1) / 2)
+            }
+            pace = (draining.order.count + fillingLength - 1) / fillingLength
         }
         if duplicate != nil { try flush(into: &databases) }
     }
@@ -489,7 +515,8 @@ struct RDBEventLoader {
                 summary.checksum = status
                 // Before the commands of an AOF that follow its preamble.
                 try flush()
-            case .selectDB, .resizeHint, .slotInfo, .function, .beginKey, .element, .elements, .endKey: break
+            case .resizeHint(let keys, _): store.announce(keys: keys)
+            case .selectDB, .slotInfo, .function, .beginKey, .element, .elements, .endKey: break
             }
         }
     }

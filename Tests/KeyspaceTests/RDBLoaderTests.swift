@@ -69,14 +69,25 @@ struct RDBLoaderTests {
 
     @Test("every key of a file spanning many runs is loaded, with its value, database and expiry", arguments: [1, 7, 64, 1 << 17])
     func loadsEveryKey(runLength: Int) throws {
-        let entries = Self.mixedEntries(count: 2_000)
+        try Self.loadsEveryKey(count: 2_000, runLength: runLength)
+    }
+
+    /// With runs longer than the shortest (4,096), the file's RESIZEDB hints (three databases here) shorten the
+    /// runs towards the end: every key still loads.
+    @Test("runs shortened towards the end the file announces lose no key")
+    func shortenedRuns() throws {
+        try Self.loadsEveryKey(count: 40_000, runLength: 8_192)
+    }
+
+    private static func loadsEveryKey(count: Int, runLength: Int) throws {
+        let entries = Self.mixedEntries(count: count)
         let path = try Self.file(entries)
         defer { try? FileManager.default.removeItem(atPath: path) }
         let keyspace = Keyspace()
         let summary = try keyspace.loadRDB(path: path, options: RDBReadOptions(), runLength: runLength)
-        #expect(summary.keysLoaded == 1_600)
-        #expect(summary.expiredSkipped == 400)
-        #expect(keyspace.databases.map(\.count).reduce(0, +) == 1_600)
+        #expect(summary.keysLoaded == count / 5 * 4)
+        #expect(summary.expiredSkipped == count / 5)
+        #expect(keyspace.databases.map(\.count).reduce(0, +) == count / 5 * 4)
         for (index, entry) in entries.enumerated() where index % 5 != 4 {
             let key = Bytes(entry.header.key)
             let value = keyspace.value(db: entry.header.database, key: key)
@@ -222,16 +233,27 @@ struct RDBLoaderTests {
 
     @Test("a key in a database the server does not have is refused on whichever thread builds it", arguments: [1, 2, 4])
     func missingDatabaseOnEitherThread(backlog: Int) throws {
+        try Self.refusesDatabase20(.set([Self.string("m")])) { try Self.loadThroughWorker($0, backlog: backlog, into: $1) }
+    }
+
+    @Test("a string key in a database the server does not have is refused when read with its value")
+    func missingDatabaseForInlinedString() throws {
+        try Self.refusesDatabase20(.string(Self.string("w"))) { _ = try $1.loadRDB(path: $0) }
+    }
+
+    /// Loads a file whose second key, holding `value`, is in database 20, with `load`: the error names that key,
+    /// the first key is loaded.
+    private static func refusesDatabase20(_ value: RDBValue, load: (String, Keyspace) throws -> Void) throws {
         let path = try Self.file([
             RDBEntry(header: Self.header("here"), value: .string(Self.string("v"))),
-            RDBEntry(header: Self.header("beyond", database: 20), value: .set([Self.string("m")])),
+            RDBEntry(header: Self.header("beyond", database: 20), value: value),
         ])
         defer { try? FileManager.default.removeItem(atPath: path) }
         let keyspace = Keyspace()
         do {
-            try Self.loadThroughWorker(path, backlog: backlog, into: keyspace)
+            try load(path, keyspace)
             Issue.record("loaded a key of database 20")
-        } catch {
+        } catch let error as FormatError {
             #expect(error.code == .corrupt)
             #expect("\(error)".contains("database 20 does not exist"), "\(error)")
             #expect(error.key.map { Bytes($0).string } == "beyond")
