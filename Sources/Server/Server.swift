@@ -41,7 +41,6 @@ struct ServerStatistics {
 final class ServerCore: @unchecked Sendable {
     var config: ServerConfig
     let keyspace: Keyspace
-    let group: MultiThreadedEventLoopGroup
     let loop: any EventLoop
     /// Command name → spec and statistics slot (the connection handlers read it once per batch).
     private(set) var names: CommandNameTable
@@ -65,10 +64,9 @@ final class ServerCore: @unchecked Sendable {
     private var closed: EventLoopPromise<Void>?
 
     /// Creates the keyspace and the command table; nothing listens yet.
-    init(config: ServerConfig, group: MultiThreadedEventLoopGroup) {
+    init(config: ServerConfig, loop: any EventLoop) {
         self.config = config
-        self.group = group
-        loop = group.next()
+        self.loop = loop
         keyspace = Keyspace(databases: config.databases)
         lastSave = Int64(Date().timeIntervalSince1970)
         names = CommandNameTable(keyspace.commands)
@@ -150,29 +148,34 @@ final class ServerCore: @unchecked Sendable {
         }
     }
 
-    /// Binds every `bind` address on `port` and starts the cron.
-    /// - Throws: when no listener could be created (an address prefixed with `-` may fail alone).
-    func start() throws {
+    /// Binds every `bind` address on `port`, one after the other, and starts the cron. Runs on ``loop``.
+    /// - Returns: a future that fails when no listener could be created (an address prefixed with `-` may fail
+    ///   alone).
+    func start() -> EventLoopFuture<Void> {
+        loop.assertInEventLoop()
         closed = loop.makePromise()
+        var bound = loop.makeSucceededVoidFuture()
         if config.port != 0 {
             for raw in config.bindAddresses {
                 let optional = raw.hasPrefix("-")
-                var host = optional ? String(raw.dropFirst()) : raw
-                if host == "*" { host = "0.0.0.0" }
-                if host == "::*" { host = "::" }
-                do {
-                    listeners.append(try makeBootstrap().bind(host: host, port: config.port).wait())
-                } catch {
-                    serverLog.warning(
-                        "Warning: Could not create server TCP listening socket \(raw):\(config.port): \(error)")
-                    if !optional { throw error }
+                let address = optional ? String(raw.dropFirst()) : raw
+                let host = address == "*" ? "0.0.0.0" : address == "::*" ? "::" : address
+                bound = bound.flatMap { [self] in
+                    makeBootstrap().bind(host: host, port: config.port).map { self.listeners.append($0) }
+                        .flatMapError { error in
+                            serverLog.warning(
+                                "Warning: Could not create server TCP listening socket \(raw):\(self.config.port): \(error)")
+                            return optional ? self.loop.makeSucceededVoidFuture() : self.loop.makeFailedFuture(error)
+                        }
                 }
             }
-            guard !listeners.isEmpty else {
+        }
+        return bound.flatMapThrowing { [self] in
+            if config.port != 0 && listeners.isEmpty {
                 throw ListenError(description: "Failed listening on port \(config.port) (TCP), aborting.")
             }
+            startCron()
         }
-        try loop.submit { self.startCron() }.wait()
     }
 
     struct ListenError: Error, CustomStringConvertible {

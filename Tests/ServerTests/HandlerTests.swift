@@ -14,7 +14,7 @@ final class EmbeddedConnection {
     let channel: EmbeddedChannel
 
     init(config: ServerConfig = ServerConfig(), server: ServerCore? = nil) throws {
-        self.server = server ?? ServerCore(config: config, group: EmbeddedConnection.group)
+        self.server = server ?? ServerCore(config: config, loop: EmbeddedConnection.group.next())
         channel = EmbeddedChannel()
         try channel.pipeline.syncOperations.addHandler(RESPServerHandler(server: self.server))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 6379)).wait()
