@@ -88,25 +88,45 @@ extension Value {
     }
 }
 
+/// How the threads that encode keys for a save are scheduled.
+public enum EncoderPriority: Sendable {
+    /// Like any other thread: for `SAVE`, which the server waits for anyway.
+    case normal
+    /// Linux's `SCHED_IDLE`: they run only on CPU time no other thread of the machine wants, and give it up
+    /// as soon as one does (at `nice 10`, the event loop waited for its turn behind them). The saving thread
+    /// encodes a chunk itself when it needs one no encoder has taken, so a save on a machine with no CPU time
+    /// to spare goes on at the saving thread's own priority, as a forked Redis child does.
+    case idle
+}
+
 extension Keyspace {
     /// Writes `snapshot` (from ``snapshot()``) as a complete RDB: header and AUX fields, every database with its
     /// RESIZEDB hint, every key with its expiry, EOF and checksum. Runs on any thread: the snapshot is a value.
     ///
     /// With `encoders` above 0, keys are encoded (values turned into their RDB encodings, LZF included) by that
-    /// many threads (at `encoderNice`: a positive value leaves the cores to other threads first), in chunks of a
-    /// few thousand elements, while the calling thread walks the snapshot and writes the encoded chunks in order
-    /// (checksum, file writes); values of more than ``parallelValueElements`` elements are written by the calling
-    /// thread itself, in bounded memory. The file is the same byte for byte.
+    /// many threads (scheduled as `encoderPriority` says), in chunks of a few thousand elements, while the
+    /// calling thread walks the snapshot and writes the encoded chunks in order (checksum, file writes),
+    /// encoding the next chunk itself when no encoder has taken it; values of more than
+    /// ``parallelValueElements`` elements are written by the calling thread itself, in bounded memory. The file
+    /// is the same byte for byte.
     ///
     /// - Returns: the number of keys written.
     /// - Throws: what the writer and its sink throw (`.io` on a full disk…).
     public static func save<Sink: ByteSink>(
         _ snapshot: [Database], to writer: inout RDBWriter<Sink>, aux: [(key: String, value: String)] = [],
-        encoders: Int = 0, encoderNice: Int32 = 0
+        encoders: Int = 0, encoderPriority: EncoderPriority = .normal
     ) throws(FormatError) -> Int {
-        try writer.writeHeader(aux: aux)
-        let pool = encoders > 0 ? ParallelKeyEncoder(threads: encoders, options: writer.options, nice: encoderNice) : nil
+        let pool = encoders > 0 ? ParallelKeyEncoder(threads: encoders, options: writer.options, priority: encoderPriority) : nil
+        return try save(snapshot, to: &writer, aux: aux, pool: pool)
+    }
+
+    /// ``save(_:to:aux:encoders:encoderPriority:)`` with `pool`'s threads (stopped on return).
+    static func save<Sink: ByteSink>(
+        _ snapshot: [Database], to writer: inout RDBWriter<Sink>, aux: [(key: String, value: String)],
+        pool: ParallelKeyEncoder?
+    ) throws(FormatError) -> Int {
         defer { pool?.stop() }
+        try writer.writeHeader(aux: aux)
         let before = writer.keysWritten
         for (index, database) in snapshot.enumerated() where !database.isEmpty {
             try writer.selectDB(index, keys: UInt64(database.count), expires: UInt64(database.expires.count))
@@ -132,7 +152,7 @@ extension Keyspace {
                 if chunk.elements >= parallelChunkElements {
                     pool.submit(chunk)
                     chunk = KeyChunk(database: index)
-                    try pool.writeReady(into: &writer, keepingAtMost: 4 * encoders)
+                    try pool.writeReady(into: &writer, keepingAtMost: pool.depth)
                 }
             }
             if !chunk.items.isEmpty { pool.submit(chunk) }
@@ -155,16 +175,16 @@ extension Keyspace {
     }
 
     /// Writes `snapshot` to `path` atomically (temp file in the same directory, fsync, rename, directory fsync),
-    /// with `encoders` threads encoding keys at scheduling priority `encoderNice` (see
-    /// ``save(_:to:aux:encoders:encoderNice:)``).
+    /// with `encoders` threads encoding keys, scheduled as `encoderPriority` says (see
+    /// ``save(_:to:aux:encoders:encoderPriority:)``).
     public static func saveRDB(
         _ snapshot: [Database], path: String, options: RDBWriteOptions = .init(), aux: [(key: String, value: String)] = [],
-        encoders: Int = 0, encoderNice: Int32 = 0
+        encoders: Int = 0, encoderPriority: EncoderPriority = .normal
     ) throws(FormatError) -> Int {
         let sink = try FileSink(path: path)
         var writer = RDBWriter(sink: sink, options: options)
         do {
-            return try save(snapshot, to: &writer, aux: aux, encoders: encoders, encoderNice: encoderNice)
+            return try save(snapshot, to: &writer, aux: aux, encoders: encoders, encoderPriority: encoderPriority)
         } catch {
             sink.abort()
             throw error
@@ -193,14 +213,26 @@ final class ParallelKeyEncoder: @unchecked Sendable {
     private var stopped = false
     private var running: Int
     private let options: RDBWriteOptions
+    /// Chunks the saving thread keeps in flight before it waits: a few per thread.
+    let depth: Int
 
-    init(threads: Int, options: RDBWriteOptions, nice: Int32) {
+    /// Starts `threads` encoder threads (none: the saving thread encodes every chunk itself).
+    init(threads: Int, options: RDBWriteOptions, priority: EncoderPriority) {
         self.options = options
         running = threads
+        depth = 4 * threads
         for _ in 0..<threads {
             DetachedThread.start { [self] in
-                // On Linux a thread has its own nice value: this one only yields to the server's event loop.
-                if nice != 0 { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) }
+                #if os(Linux)
+                // Per thread on Linux (0: the calling thread). Lowering one's own policy needs no privilege.
+                // SCHED_IDLE is 5 in <sched.h>, behind _GNU_SOURCE, which Swift's Glibc module does not define.
+                if priority == .idle {
+                    var parameters = sched_param()
+                    if sched_setscheduler(0, 5, &parameters) != 0 {
+                        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+                    }
+                }
+                #endif
                 work()
             }
         }
@@ -215,11 +247,21 @@ final class ParallelKeyEncoder: @unchecked Sendable {
     }
 
     /// Writes the encoded chunks that are next in order, waiting for them while more than `limit` are in flight.
+    /// The next chunk, when no encoder has taken it yet (they get no CPU time, or there are none), is encoded
+    /// here.
     func writeReady<Sink: ByteSink>(into writer: inout RDBWriter<Sink>, keepingAtMost limit: Int) throws(FormatError) {
         while true {
             monitor.lock()
             while results[written] == nil && submitted - written > limit {
-                monitor.wait()
+                if queueHead < queue.count, queue[queueHead].sequence == written {
+                    let (sequence, chunk) = claim()
+                    monitor.unlock()
+                    let result = encode(chunk)
+                    monitor.lock()
+                    results[sequence] = result
+                } else {
+                    monitor.wait()
+                }
             }
             guard let result = results.removeValue(forKey: written) else {
                 monitor.unlock()
@@ -230,6 +272,18 @@ final class ParallelKeyEncoder: @unchecked Sendable {
             let (bytes, keys) = try result.get()
             try writer.appendFragment(bytes, keys: keys)
         }
+    }
+
+    /// Takes the oldest queued chunk off the queue (under the monitor; the queue is not empty).
+    private func claim() -> (sequence: Int, chunk: KeyChunk) {
+        let (sequence, chunk) = queue[queueHead]
+        queue[queueHead] = (sequence, KeyChunk(database: 0))
+        queueHead += 1
+        if queueHead == queue.count {
+            queue.removeAll(keepingCapacity: true)
+            queueHead = 0
+        }
+        return (sequence, chunk)
     }
 
     /// Stops the threads (dropping what is queued) and waits for them to exit.
@@ -251,13 +305,7 @@ final class ParallelKeyEncoder: @unchecked Sendable {
                 monitor.unlock()
                 return
             }
-            let (sequence, chunk) = queue[queueHead]
-            queue[queueHead] = (sequence, KeyChunk(database: 0))
-            queueHead += 1
-            if queueHead == queue.count {
-                queue.removeAll(keepingCapacity: true)
-                queueHead = 0
-            }
+            let (sequence, chunk) = claim()
             monitor.unlock()
             let result = encode(chunk)
             monitor.lock()

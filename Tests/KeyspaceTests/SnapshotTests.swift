@@ -1,5 +1,5 @@
 import HashTreeCollections
-import Keyspace
+@testable import Keyspace
 import Formats
 import Testing
 import TestSupport
@@ -198,5 +198,33 @@ struct ParallelSaveTests {
         #expect(keys == 9_002)
         #expect(parallel.sink.bytes == alone.sink.bytes)
         #expect(parallel.keysWritten == alone.keysWritten)
+    }
+
+    /// Idle-priority encoders may get no CPU time at all on a busy machine: the saving thread then encodes the
+    /// chunk it needs next. A pool with no threads is that case at its extreme: without it the save would wait
+    /// forever.
+    @Test("The saving thread encodes the chunks no encoder takes", .timeLimit(.minutes(1)))
+    func savingThreadEncodesUntakenChunks() throws {
+        let snapshot = Self.keyspace().snapshot()
+        let aux = [(key: "ctime", value: "1700000000")]
+        var alone = RDBWriter(sink: BufferSink())
+        let keys = try Keyspace.save(snapshot, to: &alone, aux: aux)
+        var starved = RDBWriter(sink: BufferSink())
+        let pool = ParallelKeyEncoder(threads: 0, options: starved.options, priority: .idle)
+        #expect(try Keyspace.save(snapshot, to: &starved, aux: aux, pool: pool) == keys)
+        let same = starved.sink.bytes == alone.sink.bytes
+        #expect(same, "\(starved.sink.bytes.count) bytes, alone \(alone.sink.bytes.count)")
+    }
+
+    @Test("Encoders at idle priority write the same bytes", .timeLimit(.minutes(1)))
+    func idleEncoders() throws {
+        let snapshot = Self.keyspace().snapshot()
+        let aux = [(key: "ctime", value: "1700000000")]
+        var alone = RDBWriter(sink: BufferSink())
+        _ = try Keyspace.save(snapshot, to: &alone, aux: aux)
+        var idle = RDBWriter(sink: BufferSink())
+        _ = try Keyspace.save(snapshot, to: &idle, aux: aux, encoders: 2, encoderPriority: .idle)
+        let same = idle.sink.bytes == alone.sink.bytes
+        #expect(same, "\(idle.sink.bytes.count) bytes, alone \(alone.sink.bytes.count)")
     }
 }

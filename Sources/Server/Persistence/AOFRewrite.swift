@@ -81,7 +81,7 @@ extension ServerCore {
             if preamble {
                 _ = try Keyspace.saveRDB(
                     snapshot, path: basePath, options: options, aux: aux,
-                    encoders: ProcessInfo.processInfo.activeProcessorCount, encoderNice: 10)
+                    encoders: ProcessInfo.processInfo.activeProcessorCount, encoderPriority: .idle)
             } else {
                 try ServerCore.writeCommandBase(snapshot, path: basePath, timestamps: timestamps)
             }

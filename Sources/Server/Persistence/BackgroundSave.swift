@@ -58,10 +58,10 @@ extension ServerCore {
         let options = rdbWriteOptions
         let aux = rdbAux
         persistence.runInBackground(on: loop, {
-            // Encoders on every core, at a lower priority: they take what the event loop leaves.
+            // Encoders on every core, on CPU time nothing else wants (the event loop first, always).
             try Keyspace.saveRDB(
                 snapshot, path: path, options: options, aux: aux, encoders: ProcessInfo.processInfo.activeProcessorCount,
-                encoderNice: 10)
+                encoderPriority: .idle)
         }) { [unowned self] result in
             self.backgroundSaveDone(result)
         }
