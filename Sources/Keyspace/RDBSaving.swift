@@ -76,6 +76,13 @@ extension [RDBString] {
 
 extension Value {
     /// Elements the value holds (0 for a string): what encoding it costs, roughly.
+    /// What the value weighs in a chunk of keys for an encoder thread: one per key and per element, and for a
+    /// string one per 16 bytes, so that a chunk of large strings is about as many bytes as one of small keys.
+    var chunkCost: Int {
+        if case .string(let bytes) = self { return 1 + bytes.count / 16 }
+        return 1 + elementCount
+    }
+
     var elementCount: Int {
         switch self {
         case .string: 0
@@ -138,7 +145,7 @@ extension Keyspace {
             }
             var chunk = KeyChunk(database: index)
             for (key, value) in database.entries {
-                let cost = 1 + value.elementCount
+                let cost = value.chunkCost
                 if cost > parallelValueElements {
                     // After what is queued before it, so that the file keeps the snapshot's order.
                     if !chunk.items.isEmpty { pool.submit(chunk) }
@@ -162,10 +169,11 @@ extension Keyspace {
         return writer.keysWritten - before
     }
 
-    /// Keys and elements in a chunk handed to an encoder thread.
+    /// The weight (``Value/chunkCost``) of a chunk handed to an encoder thread: 64 KiB or so of RDB. The
+    /// chunks in flight are the memory a save needs beyond the snapshot.
     static var parallelChunkElements: Int { 4096 }
-    /// Values with more elements are encoded by the saving thread itself, streamed to the file: an encoder
-    /// would hold the whole encoded value in memory.
+    /// Values that weigh more (65,536 elements, or a string of 1 MiB) are encoded by the saving thread itself,
+    /// streamed to the file: an encoder would hold the whole encoded value in memory.
     static var parallelValueElements: Int { 65536 }
 
     static func entry(_ key: Bytes, _ value: Value, _ expire: Int64?, _ database: Int) -> RDBEntry {
@@ -215,12 +223,17 @@ final class ParallelKeyEncoder: @unchecked Sendable {
     private let options: RDBWriteOptions
     /// Chunks the saving thread keeps in flight before it waits: a few per thread.
     let depth: Int
+    /// The saving thread's writer for the chunks it encodes itself (``writeReady(into:keepingAtMost:)``).
+    private var helperFragment: RDBWriter<BufferSink>
+    /// The most bytes one encoded chunk held (the memory in flight is at most ``depth`` times it).
+    private(set) var largestChunkBytes = 0
 
     /// Starts `threads` encoder threads (none: the saving thread encodes every chunk itself).
     init(threads: Int, options: RDBWriteOptions, priority: EncoderPriority) {
         self.options = options
         running = threads
         depth = 4 * threads
+        helperFragment = RDBWriter(sink: BufferSink(), options: options)
         for _ in 0..<threads {
             DetachedThread.start { [self] in
                 #if os(Linux)
@@ -256,7 +269,7 @@ final class ParallelKeyEncoder: @unchecked Sendable {
                 if queueHead < queue.count, queue[queueHead].sequence == written {
                     let (sequence, chunk) = claim()
                     monitor.unlock()
-                    let result = encode(chunk)
+                    let result = encode(chunk, with: &helperFragment)
                     monitor.lock()
                     results[sequence] = result
                 } else {
@@ -270,6 +283,7 @@ final class ParallelKeyEncoder: @unchecked Sendable {
             written += 1
             monitor.unlock()
             let (bytes, keys) = try result.get()
+            largestChunkBytes = max(largestChunkBytes, bytes.readableBytes)
             try writer.appendFragment(bytes, keys: keys)
         }
     }
@@ -296,6 +310,7 @@ final class ParallelKeyEncoder: @unchecked Sendable {
     }
 
     private func work() {
+        var fragment = RDBWriter(sink: BufferSink(), options: options)
         while true {
             monitor.lock()
             while queueHead == queue.count && !stopped { monitor.wait() }
@@ -307,7 +322,7 @@ final class ParallelKeyEncoder: @unchecked Sendable {
             }
             let (sequence, chunk) = claim()
             monitor.unlock()
-            let result = encode(chunk)
+            let result = encode(chunk, with: &fragment)
             monitor.lock()
             results[sequence] = result
             monitor.broadcast()
@@ -315,8 +330,12 @@ final class ParallelKeyEncoder: @unchecked Sendable {
         }
     }
 
-    private func encode(_ chunk: KeyChunk) -> Result<(bytes: ByteBuffer, keys: Int), FormatError> {
-        var fragment = RDBWriter(sink: BufferSink(), options: options)
+    /// Encodes `chunk` with `fragment`, the calling thread's writer: its staging and output buffers serve chunk
+    /// after chunk, and the result is a copy of the chunk's size.
+    private func encode(
+        _ chunk: KeyChunk, with fragment: inout RDBWriter<BufferSink>
+    ) -> Result<(bytes: ByteBuffer, keys: Int), FormatError> {
+        let before = fragment.keysWritten
         fragment.beginFragment(database: chunk.database)
         do throws(FormatError) {
             for (key, value, expire) in chunk.items {
@@ -324,8 +343,9 @@ final class ParallelKeyEncoder: @unchecked Sendable {
             }
             try fragment.flushFragment()
         } catch {
+            fragment = RDBWriter(sink: BufferSink(), options: options)
             return .failure(error)
         }
-        return .success((fragment.sink.buffer, fragment.keysWritten))
+        return .success((fragment.takeFragment(), fragment.keysWritten - before))
     }
 }

@@ -24,6 +24,15 @@ public struct BufferSink: ByteSink, Sendable {
 
     /// The bytes written, as an array.
     public var bytes: [UInt8] { Array(buffer.readableBytesView) }
+
+    /// The bytes written so far, in a buffer of their own size; the sink is left empty and keeps its storage
+    /// for what is written next.
+    public mutating func drain() -> ByteBuffer {
+        var bytes = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
+        bytes.writeImmutableBuffer(buffer)
+        buffer.clear()
+        return bytes
+    }
 }
 
 extension ByteBuffer {

@@ -91,6 +91,8 @@ public struct RDBWriter<Sink: ByteSink> {
     /// Where LZF compresses a string before its lengths (which depend on the result) are written.
     private var compressed = ByteBufferAllocator().buffer(capacity: 0)
     private var crc = CRC64()
+    /// False in a fragment writer: the file's writer checksums the fragment's bytes when it appends them.
+    private var checksums = true
     var database = 0
     var databaseSelected = false
 
@@ -108,7 +110,7 @@ public struct RDBWriter<Sink: ByteSink> {
 
     private mutating func flush() throws(FormatError) {
         guard staging.readableBytes > 0 else { return }
-        staging.withUnsafeReadableBytes { crc.update($0) }
+        if checksums { staging.withUnsafeReadableBytes { crc.update($0) } }
         offset += Int64(staging.readableBytes)
         try sink.write(staging)
         staging.clear()  // reused: a sink that keeps the bytes holds its own copy (clear() reallocates then)
@@ -223,7 +225,7 @@ public struct RDBWriter<Sink: ByteSink> {
     private mutating func writePayload(_ bytes: ByteBuffer) throws(FormatError) {
         if bytes.readableBytes > RDBWriter.stagingBytes {
             try flush()
-            bytes.withUnsafeReadableBytes { crc.update($0) }
+            if checksums { bytes.withUnsafeReadableBytes { crc.update($0) } }
             offset += Int64(bytes.readableBytes)
             try sink.write(bytes)
         } else {
@@ -361,10 +363,12 @@ public struct RDBWriter<Sink: ByteSink> {
     // MARK: - Fragments (keys encoded apart, on other threads)
 
     /// Makes this writer (over a ``BufferSink``, with the options of the file's writer) encode keys of database
-    /// `db` as a fragment of another writer's output: no header and no SELECTDB are written.
+    /// `db` as a fragment of another writer's output: no header, no SELECTDB and no checksum. A writer may
+    /// encode one fragment after another (``takeFragment()`` between them).
     public mutating func beginFragment(database db: Int) {
         database = db
         databaseSelected = true
+        checksums = false
     }
 
     /// Moves what is staged into the sink (a fragment writer's bytes are then all in its ``BufferSink``).
@@ -451,6 +455,12 @@ public struct RDBWriter<Sink: ByteSink> {
         default: return nil
         }
     }
+}
+
+extension RDBWriter where Sink == BufferSink {
+    /// The fragment's bytes (after ``flushFragment()``), in a buffer of their size: the writer keeps its own
+    /// buffers for the next fragment.
+    public mutating func takeFragment() -> ByteBuffer { sink.drain() }
 }
 
 #if canImport(Glibc)
