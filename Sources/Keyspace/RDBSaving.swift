@@ -211,10 +211,17 @@ struct KeyChunk: @unchecked Sendable {
 
 /// Threads that encode chunks of keys into RDB bytes, and the queue of results the saving thread writes in
 /// order. Chunks in flight (queued, being encoded, or encoded and not yet written) are bounded by the caller.
+///
+/// The saving thread never waits long for an encoder: the chunk it needs next it encodes itself when no
+/// encoder has taken it, and again itself when the encoder that took it has not finished within
+/// ``encoderGrace`` (at idle priority an encoder may be stopped for as long as the machine is busy). Whichever
+/// copy finishes first is written; the bytes are the same.
 final class ParallelKeyEncoder: @unchecked Sendable {
     private let monitor = Monitor()
     private var queue: [(sequence: Int, chunk: KeyChunk)] = []
     private var queueHead = 0
+    /// Chunks an encoder has taken and not finished, by sequence.
+    private var taken: [Int: KeyChunk] = [:]
     private var results: [Int: Result<(bytes: ByteBuffer, keys: Int), FormatError>] = [:]
     private var submitted = 0
     private var written = 0
@@ -227,9 +234,17 @@ final class ParallelKeyEncoder: @unchecked Sendable {
     private var helperFragment: RDBWriter<BufferSink>
     /// The most bytes one encoded chunk held (the memory in flight is at most ``depth`` times it).
     private(set) var largestChunkBytes = 0
+    /// Chunks the saving thread encoded again because their encoder had not finished in time.
+    private(set) var chunksEncodedTwice = 0
+    /// How long the saving thread waits for the chunk it needs from an encoder before encoding it too: a chunk
+    /// (64 KiB or so of RDB) takes well under a millisecond to encode on a core of its own.
+    static let encoderGrace: Int64 = 5_000_000
+    /// Tests: encoder threads take chunks and never finish them (encoders the machine never schedules).
+    private let stallsEncoders: Bool
 
     /// Starts `threads` encoder threads (none: the saving thread encodes every chunk itself).
-    init(threads: Int, options: RDBWriteOptions, priority: EncoderPriority) {
+    init(threads: Int, options: RDBWriteOptions, priority: EncoderPriority, stallsEncoders: Bool = false) {
+        self.stallsEncoders = stallsEncoders
         self.options = options
         running = threads
         depth = 4 * threads
@@ -260,21 +275,36 @@ final class ParallelKeyEncoder: @unchecked Sendable {
     }
 
     /// Writes the encoded chunks that are next in order, waiting for them while more than `limit` are in flight.
-    /// The next chunk, when no encoder has taken it yet (they get no CPU time, or there are none), is encoded
-    /// here.
+    /// The next chunk is encoded here when no encoder has taken it, or when its encoder has held it for
+    /// ``encoderGrace``.
     func writeReady<Sink: ByteSink>(into writer: inout RDBWriter<Sink>, keepingAtMost limit: Int) throws(FormatError) {
         while true {
             monitor.lock()
+            var waitingSince: Int64? = nil
             while results[written] == nil && submitted - written > limit {
-                if queueHead < queue.count, queue[queueHead].sequence == written {
-                    let (sequence, chunk) = claim()
-                    monitor.unlock()
-                    let result = encode(chunk, with: &helperFragment)
-                    monitor.lock()
-                    results[sequence] = result
-                } else {
-                    monitor.wait()
+                let sequence = written
+                var chunk: KeyChunk? = nil
+                if queueHead < queue.count, queue[queueHead].sequence == sequence {
+                    chunk = claim().chunk
+                } else if let held = taken[sequence] {
+                    let now = Monitor.monotonicNanoseconds()
+                    if let since = waitingSince, now - since >= Self.encoderGrace {
+                        chunk = held
+                        chunksEncodedTwice += 1
+                    } else {
+                        if waitingSince == nil { waitingSince = now }
+                        monitor.wait(untilMonotonicNanoseconds: waitingSince! + Self.encoderGrace)
+                        continue
+                    }
                 }
+                guard let chunk else {
+                    monitor.wait()
+                    continue
+                }
+                monitor.unlock()
+                let result = encode(chunk, with: &helperFragment)
+                monitor.lock()
+                if results[sequence] == nil { results[sequence] = result }
             }
             guard let result = results.removeValue(forKey: written) else {
                 monitor.unlock()
@@ -321,10 +351,18 @@ final class ParallelKeyEncoder: @unchecked Sendable {
                 return
             }
             let (sequence, chunk) = claim()
+            taken[sequence] = chunk
+            if stallsEncoders {
+                while !stopped { monitor.wait() }
+                monitor.unlock()
+                continue
+            }
             monitor.unlock()
             let result = encode(chunk, with: &fragment)
             monitor.lock()
-            results[sequence] = result
+            taken[sequence] = nil
+            // The saving thread may have encoded it meanwhile, and written it.
+            if sequence >= written && results[sequence] == nil { results[sequence] = result }
             monitor.broadcast()
             monitor.unlock()
         }

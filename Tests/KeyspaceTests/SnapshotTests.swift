@@ -220,6 +220,15 @@ struct ParallelSaveTests {
             Self.keyspace().snapshot(), through: ParallelKeyEncoder(threads: 0, options: RDBWriteOptions(), priority: .idle))
     }
 
+    /// An encoder at idle priority may take a chunk and then get no CPU time for as long as the machine is busy:
+    /// the saving thread encodes that chunk too once it has waited ``ParallelKeyEncoder/encoderGrace`` for it.
+    @Test("The saving thread encodes again a chunk whose encoder never finishes", .timeLimit(.minutes(1)))
+    func stalledEncoders() throws {
+        let pool = ParallelKeyEncoder(threads: 2, options: RDBWriteOptions(), priority: .normal, stallsEncoders: true)
+        try Self.expectSameFile(Self.keyspace().snapshot(), through: pool)
+        #expect(pool.chunksEncodedTwice == 2)
+    }
+
     /// A chunk was 4,096 keys whatever their size: 8 chunks in flight of 32 KiB strings were 1 GiB (a BGSAVE of
     /// 10,000 such strings took 443 MiB more than the server held before). Strings now weigh their bytes.
     @Test("A chunk of large strings stays near 64 KiB", .timeLimit(.minutes(1)))

@@ -144,7 +144,12 @@ package final class Monitor: @unchecked Sendable {
 
     package init() {
         pthread_mutex_init(&mutex, nil)
-        pthread_cond_init(&condition, nil)
+        // Timed waits read the monotonic clock: a wall-clock step must not stretch or cut them.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(&condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -155,6 +160,19 @@ package final class Monitor: @unchecked Sendable {
     package func lock() { pthread_mutex_lock(&mutex) }
     package func unlock() { pthread_mutex_unlock(&mutex) }
     package func wait() { pthread_cond_wait(&condition, &mutex) }
+
+    /// Waits for a broadcast or until the monotonic clock reads `deadline` (``monotonicNanoseconds()``).
+    package func wait(untilMonotonicNanoseconds deadline: Int64) {
+        let time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
+        withUnsafePointer(to: time) { _ = pthread_cond_timedwait(&condition, &mutex, $0) }
+    }
+
+    /// CLOCK_MONOTONIC in nanoseconds, the clock ``wait(untilMonotonicNanoseconds:)`` reads.
+    package static func monotonicNanoseconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
     package func broadcast() { pthread_cond_broadcast(&condition) }
 }
 
