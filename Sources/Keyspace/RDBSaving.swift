@@ -75,7 +75,6 @@ extension [RDBString] {
 }
 
 extension Value {
-    /// Elements the value holds (0 for a string): what encoding it costs, roughly.
     /// What the value weighs in a chunk of keys for an encoder thread: one per key and per element, and for a
     /// string one per 16 bytes, so that a chunk of large strings is about as many bytes as one of small keys.
     var chunkCost: Int {
@@ -83,6 +82,7 @@ extension Value {
         return 1 + elementCount
     }
 
+    /// Elements the value holds (0 for a string): what encoding it costs, roughly.
     var elementCount: Int {
         switch self {
         case .string: 0
@@ -101,8 +101,9 @@ public enum EncoderPriority: Sendable {
     case normal
     /// Linux's `SCHED_IDLE`: they run only on CPU time no other thread of the machine wants, and give it up
     /// as soon as one does (at `nice 10`, the event loop waited for its turn behind them). The saving thread
-    /// encodes a chunk itself when it needs one no encoder has taken, so a save on a machine with no CPU time
-    /// to spare goes on at the saving thread's own priority, as a forked Redis child does.
+    /// encodes the chunk it needs itself when no encoder has taken it or its encoder has not finished it in
+    /// time, so a save on a machine with no CPU time to spare goes on at the saving thread's own priority, as a
+    /// forked Redis child does.
     case idle
 }
 
@@ -111,11 +112,11 @@ extension Keyspace {
     /// RESIZEDB hint, every key with its expiry, EOF and checksum. Runs on any thread: the snapshot is a value.
     ///
     /// With `encoders` above 0, keys are encoded (values turned into their RDB encodings, LZF included) by that
-    /// many threads (scheduled as `encoderPriority` says), in chunks of a few thousand elements, while the
-    /// calling thread walks the snapshot and writes the encoded chunks in order (checksum, file writes),
-    /// encoding the next chunk itself when no encoder has taken it; values of more than
-    /// ``parallelValueElements`` elements are written by the calling thread itself, in bounded memory. The file
-    /// is the same byte for byte.
+    /// many threads (scheduled as `encoderPriority` says), in chunks of about 64 KiB of RDB, while the calling
+    /// thread walks the snapshot and writes the encoded chunks in order (checksum, file writes), encoding the
+    /// next chunk itself when no encoder has it ready in time (``ParallelKeyEncoder``); values that weigh more
+    /// than ``parallelValueElements`` are written by the calling thread itself, in bounded memory. The file is
+    /// the same byte for byte.
     ///
     /// - Returns: the number of keys written.
     /// - Throws: what the writer and its sink throw (`.io` on a full disk…).

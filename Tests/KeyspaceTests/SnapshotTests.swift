@@ -226,7 +226,9 @@ struct ParallelSaveTests {
     func stalledEncoders() throws {
         let pool = ParallelKeyEncoder(threads: 2, options: RDBWriteOptions(), priority: .normal, stallsEncoders: true)
         try Self.expectSameFile(Self.keyspace().snapshot(), through: pool)
-        #expect(pool.chunksEncodedTwice == 2)
+        // Each encoder takes one chunk and holds it (one that starts after the saving thread has taken every
+        // chunk holds none).
+        #expect((1...2).contains(pool.chunksEncodedTwice))
     }
 
     /// A chunk was 4,096 keys whatever their size: 8 chunks in flight of 32 KiB strings were 1 GiB (a BGSAVE of
