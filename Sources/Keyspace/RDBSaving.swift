@@ -288,7 +288,7 @@ final class ParallelKeyEncoder: @unchecked Sendable {
                 if queueHead < queue.count, queue[queueHead].sequence == sequence {
                     chunk = claim().chunk
                 } else if let held = taken[sequence] {
-                    let now = Monitor.monotonicNanoseconds()
+                    let now = monotonicNanoseconds()
                     if let since = waitingSince, now - since >= Self.encoderGrace {
                         chunk = held
                         chunksEncodedTwice += 1

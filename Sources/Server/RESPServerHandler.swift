@@ -120,7 +120,7 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
     private func process(_ buffer: inout ByteBuffer, context: ChannelHandlerContext) {
         // commandstats time: one clock read per batch, shared among its commands (a clock read per command cost
         // as much as a whole PING).
-        let started = RESPServerHandler.monotonicMicroseconds()
+        let started = monotonicMicroseconds()
         // One command time for the batch too (Keyspace.beginCommandBatch). The keyspace and the name table are
         // read from the server once per batch, not per command.
         let keyspace = server.keyspace
@@ -137,7 +137,7 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
             self.argv = argv
             keyspace.endCommandBatch()
             if !batchCommands.isEmpty {
-                let share = (RESPServerHandler.monotonicMicroseconds() - started) / batchCommands.count
+                let share = (monotonicMicroseconds() - started) / batchCommands.count
                 for index in batchCommands { server.stats.microseconds[index] &+= share }
                 batchCommands.removeAll(keepingCapacity: true)
             }
@@ -168,12 +168,6 @@ final class RESPServerHandler: ChannelInboundHandler, @unchecked Sendable {
         }
         if case .error(let message) = reply { server.recordError(message, command: index) }
         output.writeReply(reply)
-    }
-
-    static func monotonicMicroseconds() -> Int {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return now.tv_sec &* 1_000_000 &+ now.tv_nsec / 1000
     }
 
     // MARK: - Output

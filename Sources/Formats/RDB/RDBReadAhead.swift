@@ -137,6 +137,13 @@ package final class DetachedThread: @unchecked Sendable {
     }
 }
 
+/// CLOCK_MONOTONIC in nanoseconds: durations (the snapshot pause, command times) and ``Monitor``'s timed waits.
+package func monotonicNanoseconds() -> Int64 {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Int64(now.tv_sec) &* 1_000_000_000 &+ Int64(now.tv_nsec)
+}
+
 /// A mutex with one condition variable.
 package final class Monitor: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
@@ -161,17 +168,10 @@ package final class Monitor: @unchecked Sendable {
     package func unlock() { pthread_mutex_unlock(&mutex) }
     package func wait() { pthread_cond_wait(&condition, &mutex) }
 
-    /// Waits for a broadcast or until the monotonic clock reads `deadline` (``monotonicNanoseconds()``).
+    /// Waits for a broadcast or until ``monotonicNanoseconds()`` reads `deadline`.
     package func wait(untilMonotonicNanoseconds deadline: Int64) {
         let time = timespec(tv_sec: Int(deadline / 1_000_000_000), tv_nsec: Int(deadline % 1_000_000_000))
         withUnsafePointer(to: time) { _ = pthread_cond_timedwait(&condition, &mutex, $0) }
-    }
-
-    /// CLOCK_MONOTONIC in nanoseconds, the clock ``wait(untilMonotonicNanoseconds:)`` reads.
-    package static func monotonicNanoseconds() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
     package func broadcast() { pthread_cond_broadcast(&condition) }
 }

@@ -82,9 +82,5 @@ final class PersistenceState {
     deinit { try? pool?.syncShutdownGracefully() }
 }
 
-/// Monotonic microseconds, for measuring the snapshot pause.
-func monotonicMicroseconds() -> Int {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return now.tv_sec &* 1_000_000 &+ now.tv_nsec / 1000
-}
+/// Monotonic microseconds, for measuring the snapshot pause and command times.
+func monotonicMicroseconds() -> Int { Int(monotonicNanoseconds() / 1000) }
