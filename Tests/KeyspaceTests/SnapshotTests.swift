@@ -1,6 +1,7 @@
 import HashTreeCollections
 @testable import Keyspace
 import Formats
+import Foundation
 import Testing
 import TestSupport
 
@@ -250,13 +251,33 @@ struct ParallelSaveTests {
 
     @Test("Encoders at idle priority write the same bytes", .timeLimit(.minutes(1)))
     func idleEncoders() throws {
-        let snapshot = Self.keyspace().snapshot()
-        let aux = [(key: "ctime", value: "1700000000")]
-        var alone = RDBWriter(sink: BufferSink())
-        _ = try Keyspace.save(snapshot, to: &alone, aux: aux)
-        var idle = RDBWriter(sink: BufferSink())
-        _ = try Keyspace.save(snapshot, to: &idle, aux: aux, encoders: 2, encoderPriority: .idle)
-        let same = idle.sink.bytes == alone.sink.bytes
-        #expect(same, "\(idle.sink.bytes.count) bytes, alone \(alone.sink.bytes.count)")
+        try Self.expectSameFile(
+            Self.keyspace().snapshot(), through: ParallelKeyEncoder(threads: 2, options: RDBWriteOptions(), priority: .idle))
     }
+
+    #if os(Linux)
+    /// Threads of this process whose scheduling policy is SCHED_IDLE (5): field 41 of /proc/self/task/TID/stat.
+    static func idleThreads() -> Int {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+        return tasks.filter { task in
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(task)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")")
+            else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 38 && fields[38] == "5"
+        }.count
+    }
+
+    @Test("Idle-priority encoder threads run at SCHED_IDLE", .timeLimit(.minutes(1)))
+    func encodersAreIdlePriority() throws {
+        let pool = ParallelKeyEncoder(threads: 2, options: RDBWriteOptions(), priority: .idle)
+        defer { pool.stop() }
+        var found = 0
+        for _ in 0..<200 where found < 2 {
+            found = Self.idleThreads()
+            if found < 2 { usleep(10_000) }
+        }
+        #expect(found >= 2)
+    }
+    #endif
 }
