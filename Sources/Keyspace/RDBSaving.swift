@@ -45,6 +45,46 @@ extension Value {
     }
 }
 
+extension Bytes: RDBWritableString {
+    @inlinable public var byteCount: Int { count }
+
+    public func canonicalInteger(maxLength: Int) -> Int64? {
+        guard count <= maxLength else { return nil }
+        return withUnsafeBufferPointer { CanonicalInteger.parse(raw: UnsafeRawBufferPointer($0), maxLength: maxLength) }
+    }
+
+    @inlinable public func withRawBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+        withUnsafeBufferPointer { body(UnsafeRawBufferPointer($0)) }
+    }
+}
+
+extension SortedSetValue.ScoredMember: RDBScoredElement {}
+
+extension RDBWriter {
+    /// Writes `key` with `value` straight from the keyspace's storage: the bytes ``Keyspace/entry(_:_:_:_:)``
+    /// and ``writeEntry(_:)`` write, without converting the value to an `RDBValue` first (streams still are).
+    mutating func writeKey(_ key: Bytes, _ value: Value, expireAtMilliseconds expire: Int64?, database: Int) throws(FormatError) {
+        switch value {
+        case .string(let string):
+            try writeKey(database: database, key: key, expireAtMilliseconds: expire, string: string)
+        case .list(let list):
+            try writeKey(database: database, key: key, expireAtMilliseconds: expire, list: list, count: list.count)
+        case .set(let set):
+            try writeKey(database: database, key: key, expireAtMilliseconds: expire, set: set, count: set.count)
+        case .sortedSet(let zset):
+            try writeKey(
+                database: database, key: key, expireAtMilliseconds: expire, sortedSet: zset, highestFirst: zset.highestFirst,
+                count: zset.count)
+        case .hash(let hash):
+            try writeKey(
+                database: database, key: key, expireAtMilliseconds: expire, hash: hash.lazy.map { (field: $0.key, value: $0.value) },
+                count: hash.count)
+        case .stream:
+            try writeEntry(Keyspace.entry(key, value, expire, database))
+        }
+    }
+}
+
 extension Bytes {
     /// The strings `strings` calls its argument with (`count` of them, in the same order on each of its three
     /// calls), as RDB strings that are slices of one buffer holding all their bytes: one allocation for a whole
@@ -140,7 +180,7 @@ extension Keyspace {
             try writer.selectDB(index, keys: UInt64(database.count), expires: UInt64(database.expires.count))
             guard let pool else {
                 for (key, value) in database.entries {
-                    try writer.writeEntry(entry(key, value, database.expires[key], index))
+                    try writer.writeKey(key, value, expireAtMilliseconds: database.expires[key], database: index)
                 }
                 continue
             }
@@ -152,7 +192,7 @@ extension Keyspace {
                     if !chunk.items.isEmpty { pool.submit(chunk) }
                     chunk = KeyChunk(database: index)
                     try pool.writeReady(into: &writer, keepingAtMost: 0)
-                    try writer.writeEntry(entry(key, value, database.expires[key], index))
+                    try writer.writeKey(key, value, expireAtMilliseconds: database.expires[key], database: index)
                     continue
                 }
                 chunk.items.append((key, value, database.expires[key]))
@@ -378,7 +418,7 @@ final class ParallelKeyEncoder: @unchecked Sendable {
         fragment.beginFragment(database: chunk.database)
         do throws(FormatError) {
             for (key, value, expire) in chunk.items {
-                try fragment.writeEntry(Keyspace.entry(key, value, expire, chunk.database))
+                try fragment.writeKey(key, value, expireAtMilliseconds: expire, database: chunk.database)
             }
             try fragment.flushFragment()
         } catch {

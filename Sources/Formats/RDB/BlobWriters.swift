@@ -89,11 +89,18 @@ package enum CanonicalInteger {
     }
 }
 
+/// A quicklist node's builder: a listpack (RDB 10+) or a ziplist.
+protocol QuicklistNodeBuilder {
+    init(capacityBytes: Int)
+    mutating func append<S: RDBWritableString>(_ string: S)
+    mutating func finish() -> ByteBuffer
+}
+
 /// Builds a listpack.
-package struct ListpackBuilder {
+package struct ListpackBuilder: QuicklistNodeBuilder {
     /// The bytes `append(string)` would add, backlen included.
-    package static func entrySize(_ string: RDBString) -> Int {
-        if let value = CanonicalInteger.of(string) { return entrySize(integer: value) }
+    package static func entrySize<S: RDBWritableString>(_ string: S) -> Int {
+        if let value = string.canonicalInteger(maxLength: 20) { return entrySize(integer: value) }
         let length = string.byteCount
         let size = length + (length < 64 ? 1 : length < 4096 ? 2 : 5)
         return size + Listpack.backlenByteCount(size)
@@ -123,16 +130,12 @@ package struct ListpackBuilder {
         blob.moveWriterIndex(forwardBy: Listpack.headerSize)
     }
 
-    mutating func append(_ string: RDBString) {
-        switch string {
-        case .integer(let value):
+    /// Appends an entry: an integer when the string is a canonical one, else the string.
+    mutating func append<S: RDBWritableString>(_ string: S) {
+        if let value = string.canonicalInteger(maxLength: 20) {
             append(integer: value)
-        case .bytes(let bytes):
-            if let value = CanonicalInteger.parse(bytes) {
-                append(integer: value)
-            } else {
-                bytes.withUnsafeReadableBytes { append(raw: $0) }
-            }
+        } else {
+            string.withRawBytes { append(raw: $0) }
         }
     }
 
@@ -224,11 +227,11 @@ package struct ListpackBuilder {
 }
 
 /// Builds a ziplist (RDB 6 to 9), with the RDB 6 integer encodings.
-struct ZiplistBuilder {
+struct ZiplistBuilder: QuicklistNodeBuilder {
     /// The bytes `append(string)` would add after an entry of `previousEntryBytes` bytes.
-    static func entrySize(_ string: RDBString, previousEntryBytes: Int) -> Int {
+    static func entrySize<S: RDBWritableString>(_ string: S, previousEntryBytes: Int) -> Int {
         let prevlen = previousEntryBytes < 254 ? 1 : 5
-        if let value = CanonicalInteger.of(string, maxLength: 31) {
+        if let value = string.canonicalInteger(maxLength: 31) {
             switch value {
             case 0...12: return prevlen + 1
             case Int64(Int8.min)...Int64(Int8.max): return prevlen + 2
@@ -254,7 +257,7 @@ struct ZiplistBuilder {
         body.moveWriterIndex(forwardBy: Ziplist.headerSize)
     }
 
-    mutating func append(_ string: RDBString) {
+    mutating func append<S: RDBWritableString>(_ string: S) {
         let start = body.writerIndex
         if previousSize < 254 {
             body.appendInteger(UInt8(previousSize))
@@ -263,7 +266,7 @@ struct ZiplistBuilder {
             body.appendInteger(UInt32(previousSize), endianness: .little)
         }
         // Ziplists integer-encode strings of up to 31 characters (zipTryEncoding).
-        if let value = CanonicalInteger.of(string, maxLength: 31) {
+        if let value = string.canonicalInteger(maxLength: 31) {
             switch value {
             case 0...12: body.appendInteger(UInt8(0xF1 + value))
             case Int64(Int8.min)...Int64(Int8.max):
@@ -286,8 +289,7 @@ struct ZiplistBuilder {
                 body.appendInteger(value, endianness: .little)
             }
         } else {
-            let bytes = string.bytes
-            let length = bytes.readableBytes
+            let length = string.byteCount
             if length <= 63 {
                 body.appendInteger(UInt8(length))
             } else if length <= 16383 {
@@ -297,7 +299,7 @@ struct ZiplistBuilder {
                 body.appendInteger(UInt8(0x80))
                 body.appendInteger(UInt32(length), endianness: .big)
             }
-            body.appendBytes(of: bytes)
+            string.withRawBytes { body.appendBytes($0) }
         }
         lastOffset = start
         previousSize = body.writerIndex - start

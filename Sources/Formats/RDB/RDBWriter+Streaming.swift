@@ -623,7 +623,7 @@ struct QuicklistNodeSizer {
         self.nodeBytes = version2 ? Listpack.headerSize + 1 : Ziplist.headerSize + 1
     }
 
-    mutating func add(_ item: RDBString) -> Bool {
+    mutating func add<S: RDBWritableString>(_ item: S) -> Bool {
         let header = version2 ? Listpack.headerSize + 1 : Ziplist.headerSize + 1
         var size = version2 ? ListpackBuilder.entrySize(item) : ZiplistBuilder.entrySize(item, previousEntryBytes: previousEntryBytes)
         let length = item.byteCount

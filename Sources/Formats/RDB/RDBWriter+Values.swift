@@ -17,35 +17,55 @@ extension RDBWriter {
         case .string: return .string
         case .module: return .module
         case .stream: return version >= 11 ? .stream3 : version == 10 ? .stream2 : .stream
-        case .list(let items):
-            if version >= 10 { return .listQuicklist2 }
-            if version >= 7 { return .listQuicklist }
-            return items.count <= options.listMaxZiplistEntries
-                && items.allSatisfy { $0.byteCount <= options.listMaxZiplistValue } ? .listZiplist : .listLinked
-        case .set(let members):
-            if members.count <= options.setMaxIntsetEntries, members.allSatisfy({ CanonicalInteger.of($0) != nil }) {
-                return .setIntset
-            }
-            if version >= 11, members.count <= options.setMaxListpackEntries,
-                members.allSatisfy({ $0.byteCount <= options.setMaxListpackValue })
-            {
-                return .setListpack
-            }
-            return .setHashtable
-        case .zset(let members):
-            let compact = members.count <= options.zsetMaxListpackEntries
-                && members.allSatisfy { $0.member.byteCount <= options.zsetMaxListpackValue }
-            if compact { return version >= 10 ? .zsetListpack : .zsetZiplist }
-            return version >= 8 ? .zsetV2 : .zsetV1
+        case .list(let items): return listType(items)
+        case .set(let members): return setType(members, count: members.count)
+        case .zset(let members): return zsetType(members.lazy.map { $0.member }, count: members.count)
         case .hash(let fields):
-            let compact = fields.count <= options.hashMaxListpackEntries
-                && fields.allSatisfy { $0.field.byteCount <= options.hashMaxListpackValue && $0.value.byteCount <= options.hashMaxListpackValue }
             if fields.contains(where: { $0.expireAtMilliseconds != nil }) {
+                let compact = hashType(fields.lazy.map { (field: $0.field, value: $0.value) }, count: fields.count) != .hashHashtable
                 return compact ? .hashListpackEx : .hashMetadata
             }
-            if compact { return version >= 10 ? .hashListpack : .hashZiplist }
-            return .hashHashtable
+            return hashType(fields.lazy.map { (field: $0.field, value: $0.value) }, count: fields.count)
         }
+    }
+
+    // The encoding decisions, for any strings: the same for a file's values and the keyspace's.
+
+    func listType<C: Sequence>(_ items: C) -> RDBType where C.Element: RDBWritableString {
+        if version >= 10 { return .listQuicklist2 }
+        if version >= 7 { return .listQuicklist }
+        var count = 0
+        for item in items {
+            count += 1
+            if count > options.listMaxZiplistEntries || item.byteCount > options.listMaxZiplistValue { return .listLinked }
+        }
+        return .listZiplist
+    }
+
+    func setType<C: Sequence>(_ members: C, count: Int) -> RDBType where C.Element: RDBWritableString {
+        if count <= options.setMaxIntsetEntries, members.allSatisfy({ $0.canonicalInteger(maxLength: 20) != nil }) {
+            return .setIntset
+        }
+        if version >= 11, count <= options.setMaxListpackEntries,
+            members.allSatisfy({ $0.byteCount <= options.setMaxListpackValue })
+        {
+            return .setListpack
+        }
+        return .setHashtable
+    }
+
+    func zsetType<C: Sequence>(_ members: C, count: Int) -> RDBType where C.Element: RDBWritableString {
+        let compact = count <= options.zsetMaxListpackEntries && members.allSatisfy { $0.byteCount <= options.zsetMaxListpackValue }
+        if compact { return version >= 10 ? .zsetListpack : .zsetZiplist }
+        return version >= 8 ? .zsetV2 : .zsetV1
+    }
+
+    /// For fields without expiries (the caller decides between the expiry encodings).
+    func hashType<C: Sequence, S: RDBWritableString>(_ fields: C, count: Int) -> RDBType where C.Element == (field: S, value: S) {
+        let limit = options.hashMaxListpackValue
+        let compact = count <= options.hashMaxListpackEntries && fields.allSatisfy { $0.field.byteCount <= limit && $0.value.byteCount <= limit }
+        if compact { return version >= 10 ? .hashListpack : .hashZiplist }
+        return .hashHashtable
     }
 
     mutating func writeValue(_ value: RDBValue, key: ByteBuffer) throws(FormatError) {
@@ -58,26 +78,10 @@ extension RDBWriter {
         case (.module(let module), _):
             try writeLength(module.moduleID)
             try writeModuleData(module)
-        case (.list(let items), .listLinked):
-            try writeLength(UInt64(items.count))
-            for item in items { try writeString(item) }
-        case (.list(let items), .listZiplist):
-            var builder = ZiplistBuilder()
-            for item in items { builder.append(item) }
-            try writeBlob(builder.finish())
-        case (.list(let items), .listQuicklist):
-            try writeQuicklist(items, version2: false)
         case (.list(let items), _):
-            try writeQuicklist(items, version2: true)
-        case (.set(let members), .setIntset):
-            try writeBlob(Intset.build(members.map { CanonicalInteger.of($0)! }))
-        case (.set(let members), .setListpack):
-            var builder = ListpackBuilder(capacityBytes: members.reduce(0) { $0 &+ $1.byteCount &+ 2 })
-            for member in members { builder.append(member) }
-            try writeBlob(builder.finish())
+            try writeList(items, count: items.count, type: type)
         case (.set(let members), _):
-            try writeLength(UInt64(members.count))
-            for member in members { try writeString(member) }
+            try writeSet(members, count: members.count, type: type)
         case (.zset(let members), _):
             try writeZset(members, type: type)
         case (.hash(let fields), _):
@@ -87,30 +91,86 @@ extension RDBWriter {
         }
     }
 
+    /// A list's body in `type` (from ``listType(_:)``).
+    mutating func writeList<C: Sequence>(_ items: C, count: Int, type: RDBType) throws(FormatError) where C.Element: RDBWritableString {
+        switch type {
+        case .listLinked:
+            try writeLength(UInt64(count))
+            for item in items { try writeString(item) }
+        case .listZiplist:
+            var builder = ZiplistBuilder()
+            for item in items { builder.append(item) }
+            try writeBlob(builder.finish())
+        default:
+            try writeQuicklist(items, version2: type == .listQuicklist2)
+        }
+    }
+
+    /// A set's body in `type` (from ``setType(_:count:)``).
+    mutating func writeSet<C: Sequence>(_ members: C, count: Int, type: RDBType) throws(FormatError) where C.Element: RDBWritableString {
+        switch type {
+        case .setIntset:
+            try writeBlob(Intset.build(members.map { $0.canonicalInteger(maxLength: 20)! }))
+        case .setListpack:
+            var builder = ListpackBuilder(capacityBytes: members.reduce(0) { $0 &+ $1.byteCount &+ 2 })
+            for member in members { builder.append(member) }
+            try writeBlob(builder.finish())
+        default:
+            try writeLength(UInt64(count))
+            for member in members { try writeString(member) }
+        }
+    }
+
     /// Quicklist nodes of at most `listNodeBytes` bytes each (list-max-listpack-size -2), as Redis fills them.
-    private mutating func writeQuicklist(_ items: [RDBString], version2: Bool) throws(FormatError) {
-        // Node boundaries first (the count comes first in the file), then the nodes.
+    private mutating func writeQuicklist<C: Sequence>(_ items: C, version2: Bool) throws(FormatError) where C.Element: RDBWritableString {
+        // The node count comes first in the file: the nodes are sized once to count them, then built.
         var sizer = QuicklistNodeSizer(version2: version2, limit: options.listNodeBytes)
-        var starts: [Int] = []
-        for (index, item) in items.enumerated() where sizer.add(item) || index == 0 {
-            starts.append(index)
-        }
-        try writeLength(UInt64(starts.count))
-        for (node, start) in starts.enumerated() {
-            let end = node + 1 < starts.count ? starts[node + 1] : items.count
-            if version2 {
-                // Entries take about their bytes plus 2 (encoding and backlen); nodes stop near listNodeBytes.
-                let estimate = items[start..<end].reduce(0) { $0 &+ $1.byteCount &+ 2 }
-                var builder = ListpackBuilder(capacityBytes: min(estimate, options.listNodeBytes &+ 64))
-                for item in items[start..<end] { builder.append(item) }
-                try writeLength(2)  // QUICKLIST_NODE_CONTAINER_PACKED
-                try writeBlob(builder.finish())
-            } else {
-                var builder = ZiplistBuilder()
-                for item in items[start..<end] { builder.append(item) }
-                try writeBlob(builder.finish())
+        var nodes = 0
+        var nodeStartBytes = 0
+        var largestNodeBytes = 0
+        var bytes = 0
+        for item in items {
+            if sizer.add(item) || nodes == 0 {
+                nodes += 1
+                largestNodeBytes = max(largestNodeBytes, bytes - nodeStartBytes)
+                nodeStartBytes = bytes
             }
+            // Entries take about their bytes plus 2 (encoding and backlen).
+            bytes &+= item.byteCount &+ 2
         }
+        largestNodeBytes = max(largestNodeBytes, bytes - nodeStartBytes)
+        try writeLength(UInt64(nodes))
+        guard nodes > 0 else { return }
+        let capacity = min(largestNodeBytes, options.listNodeBytes &+ 64)
+        if version2 {
+            try writeQuicklistNodes(items, as: ListpackBuilder.self, capacity: capacity)
+        } else {
+            try writeQuicklistNodes(items, as: ZiplistBuilder.self, capacity: capacity)
+        }
+    }
+
+    /// The nodes ``writeQuicklist(_:version2:)`` counted, built as `Builder`s (split by the same sizer).
+    private mutating func writeQuicklistNodes<C: Sequence, Builder: QuicklistNodeBuilder>(
+        _ items: C, as: Builder.Type, capacity: Int
+    ) throws(FormatError) where C.Element: RDBWritableString {
+        var splitter = QuicklistNodeSizer(version2: Builder.self == ListpackBuilder.self, limit: options.listNodeBytes)
+        var builder = Builder(capacityBytes: capacity)
+        var started = false
+        for item in items {
+            if splitter.add(item) && started {
+                try writeQuicklistNode(builder.finish(), packed: Builder.self == ListpackBuilder.self)
+                builder = Builder(capacityBytes: capacity)
+            }
+            started = true
+            builder.append(item)
+        }
+        try writeQuicklistNode(builder.finish(), packed: Builder.self == ListpackBuilder.self)
+    }
+
+    /// One node: a listpack (QUICKLIST_NODE_CONTAINER_PACKED first) or a ziplist.
+    private mutating func writeQuicklistNode(_ blob: ByteBuffer, packed: Bool) throws(FormatError) {
+        if packed { try writeLength(2) }
+        try writeBlob(blob)
     }
 
     private mutating func writeZset(_ members: [RDBScoredMember], type: RDBType) throws(FormatError) {
@@ -125,38 +185,50 @@ extension RDBWriter {
         case .zsetZiplist, .zsetListpack:
             // In order (zzlInsert order); what Redis wrote usually is already.
             let inOrder = zip(members, members.dropFirst()).allSatisfy { !ordered($1, $0) }
-            let sorted = inOrder ? members : members.sorted(by: ordered)
-            if type == .zsetZiplist {
-                var builder = ZiplistBuilder()
-                for member in sorted {
-                    builder.append(member.member)
-                    builder.append(RDBWriter.scoreString(member.score, version: version))
-                }
-                try writeBlob(builder.finish())
-            } else {
-                var builder = ListpackBuilder(capacityBytes: sorted.reduce(0) { $0 &+ $1.member.byteCount &+ 12 })
-                for member in sorted {
-                    builder.append(member.member)
-                    RDBWriter.appendScore(member.score, to: &builder, version: version)
-                }
-                try writeBlob(builder.finish())
-            }
+            try writeCompactZset(inOrder ? members : members.sorted(by: ordered), type: type)
         default:
-            try writeLength(UInt64(members.count))
             // Redis writes skiplists from the highest score down, so that loading appends at the head: members in
             // order (a sorted set in memory) are written reversed, members in reverse order (as a file holds them)
             // as they are, others sorted first.
             let descending = zip(members, members.dropFirst()).allSatisfy { !ordered($0, $1) }
-            let highestFirst = descending ? members : members.sorted(by: ordered).reversed()
-            for member in highestFirst {
-                try writeString(member.member)
-                if type == .zsetV2 {
-                    writeBinaryDouble(member.score)
-                } else {
-                    writeStringDouble(member.score)
-                }
-                try flushIfFull()
+            if descending {
+                try writeSkiplistZset(members, count: members.count, type: type)
+            } else {
+                try writeSkiplistZset(members.sorted(by: ordered).reversed(), count: members.count, type: type)
             }
+        }
+    }
+
+    /// A listpack or ziplist sorted set from members in (score, member) order.
+    mutating func writeCompactZset<C: Sequence>(_ ascending: C, type: RDBType) throws(FormatError) where C.Element: RDBScoredElement {
+        if type == .zsetZiplist {
+            var builder = ZiplistBuilder()
+            for element in ascending {
+                builder.append(element.member)
+                builder.append(RDBWriter.scoreString(element.score, version: version))
+            }
+            try writeBlob(builder.finish())
+        } else {
+            var builder = ListpackBuilder(capacityBytes: ascending.reduce(0) { $0 &+ $1.member.byteCount &+ 12 })
+            for element in ascending {
+                builder.append(element.member)
+                RDBWriter.appendScore(element.score, to: &builder, version: version)
+            }
+            try writeBlob(builder.finish())
+        }
+    }
+
+    /// A skiplist sorted set (`zsetV1` text scores, `zsetV2` binary) from members highest first.
+    mutating func writeSkiplistZset<C: Sequence>(_ highestFirst: C, count: Int, type: RDBType) throws(FormatError) where C.Element: RDBScoredElement {
+        try writeLength(UInt64(count))
+        for element in highestFirst {
+            try writeString(element.member)
+            if type == .zsetV2 {
+                writeBinaryDouble(element.score)
+            } else {
+                writeStringDouble(element.score)
+            }
+            try flushIfFull()
         }
     }
 
@@ -211,20 +283,6 @@ extension RDBWriter {
 
     private mutating func writeHash(_ fields: [RDBHashField], type: RDBType) throws(FormatError) {
         switch type {
-        case .hashZiplist:
-            var builder = ZiplistBuilder()
-            for field in fields {
-                builder.append(field.field)
-                builder.append(field.value)
-            }
-            try writeBlob(builder.finish())
-        case .hashListpack:
-            var builder = ListpackBuilder(capacityBytes: fields.reduce(0) { $0 &+ $1.field.byteCount &+ $1.value.byteCount &+ 4 })
-            for field in fields {
-                builder.append(field.field)
-                builder.append(field.value)
-            }
-            try writeBlob(builder.finish())
         case .hashListpackEx:
             let minimum = fields.compactMap(\.expireAtMilliseconds).min() ?? 0
             writeMilliseconds(minimum)
@@ -249,10 +307,34 @@ extension RDBWriter {
                 try writeString(field.value)
             }
         default:
-            try writeLength(UInt64(fields.count))
-            for field in fields {
-                try writeString(field.field)
-                try writeString(field.value)
+            try writeHash(fields.lazy.map { (field: $0.field, value: $0.value) }, count: fields.count, type: type)
+        }
+    }
+
+    /// A hash without field expiries in `type` (from ``hashType(_:count:)``).
+    mutating func writeHash<C: Sequence, S: RDBWritableString>(
+        _ fields: C, count: Int, type: RDBType
+    ) throws(FormatError) where C.Element == (field: S, value: S) {
+        switch type {
+        case .hashZiplist:
+            var builder = ZiplistBuilder()
+            for (field, value) in fields {
+                builder.append(field)
+                builder.append(value)
+            }
+            try writeBlob(builder.finish())
+        case .hashListpack:
+            var builder = ListpackBuilder(capacityBytes: fields.reduce(0) { $0 &+ $1.field.byteCount &+ $1.value.byteCount &+ 4 })
+            for (field, value) in fields {
+                builder.append(field)
+                builder.append(value)
+            }
+            try writeBlob(builder.finish())
+        default:
+            try writeLength(UInt64(count))
+            for (field, value) in fields {
+                try writeString(field)
+                try writeString(value)
             }
         }
     }

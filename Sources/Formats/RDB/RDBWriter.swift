@@ -157,6 +157,32 @@ public struct RDBWriter<Sink: ByteSink> {
         try flushIfFull()
     }
 
+    /// What `writeString(_: RDBString)` writes, for any string that lends its bytes: integer form when canonical and
+    /// within 32 bits, LZF when it pays, else raw.
+    mutating func writeString<S: RDBWritableString>(_ string: S) throws(FormatError) {
+        if let string = string as? RDBString {
+            // Folded away when specialised: an RDBString may be a converted file's, with its compressed form known.
+            try writeString(string)
+            return
+        }
+        if let value = string.canonicalInteger(maxLength: 11), writeIntegerString(value) {
+            try flushIfFull()
+            return
+        }
+        let length = string.byteCount
+        if options.compression, length > 20, string.withRawBytes({ compress($0) }) {
+            try writeLZFString(compressed, uncompressedCount: length)
+        } else {
+            try writeLength(UInt64(length))
+            if length > RDBWriter.stagingBytes {
+                try writePayload(string.withRawBytes { ByteBuffer(bytes: $0) })
+            } else {
+                string.withRawBytes { staging.appendBytes($0) }
+            }
+        }
+        try flushIfFull()
+    }
+
     private mutating func writeIntegerString(_ value: Int64) -> Bool {
         switch value {
         case Int64(Int8.min)...Int64(Int8.max):
@@ -176,24 +202,26 @@ public struct RDBWriter<Sink: ByteSink> {
 
     mutating func writeRawString(_ bytes: ByteBuffer) throws(FormatError) {
         let length = bytes.readableBytes
-        // LZF cannot win below 21 bytes; keep it only when it saves at least 4 (rdbSaveLzfStringObject). From 4 KiB,
-        // samples are tried first: incompressible data is then not read whole for nothing.
+        // LZF cannot win below 21 bytes (``compress(_:)`` says when it does).
         if options.compression, length > 20 {
             if knownCompressedNext < knownCompressed.count, let known = knownCompressedForm(of: bytes) {
                 try writeLZFString(known, uncompressedCount: length)
                 return
             }
-            compressed.clear()
-            let compressedBytes = bytes.withUnsafeReadableBytes { input in
-                LZF.samplesIncompressible(input) ? 0 : LZF.compress(input, appendingTo: &compressed, maximumCount: length - 4)
-            }
-            if compressedBytes > 0 {
+            if bytes.withUnsafeReadableBytes({ compress($0) }) {
                 try writeLZFString(compressed, uncompressedCount: length)
                 return
             }
         }
         try writeLength(UInt64(length))
         try writePayload(bytes)
+    }
+
+    /// LZF-compresses `input` into `compressed`; true when that saves at least 4 bytes (rdbSaveLzfStringObject).
+    /// From 4 KiB, samples are tried first: incompressible data is then not read whole for nothing.
+    private mutating func compress(_ input: UnsafeRawBufferPointer) -> Bool {
+        compressed.clear()
+        return !LZF.samplesIncompressible(input) && LZF.compress(input, appendingTo: &compressed, maximumCount: input.count - 4) > 0
     }
 
     /// An RDB_ENC_LZF string: its compressed and uncompressed lengths, then the compressed bytes.

@@ -345,5 +345,31 @@ public struct SortedSetValue: Sendable, Sequence {
 
     public func makeIterator() -> Iterator { Iterator(chunks: storage.chunks.makeIterator(), current: nil) }
 
+    /// The members highest first (the order Redis writes a skiplist in an RDB).
+    public var highestFirst: HighestFirst { HighestFirst(chunks: storage.chunks) }
+
+    /// The members in reverse (score, member) order.
+    public struct HighestFirst: Sequence {
+        let chunks: [Chunk]
+
+        public struct Iterator: IteratorProtocol {
+            let chunks: [Chunk]
+            var chunk: Int
+            var index = 0
+
+            public mutating func next() -> ScoredMember? {
+                while index == 0 {
+                    guard chunk > 0 else { return nil }
+                    chunk -= 1
+                    index = chunks[chunk].count
+                }
+                index -= 1
+                return chunks[chunk][index]
+            }
+        }
+
+        public func makeIterator() -> Iterator { Iterator(chunks: chunks, chunk: chunks.count) }
+    }
+
     public var underestimatedCount: Int { count }
 }
