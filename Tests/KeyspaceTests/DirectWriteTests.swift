@@ -5,7 +5,8 @@ import Testing
 
 /// A save writes the keyspace's values straight from their storage (`RDBWriter.writeKey`); the converter and
 /// DUMP go through `RDBValue` (`writeEntry`). Both must give the same bytes: the same encoding decisions at
-/// every version, the same element order and integer forms, LZF on the same strings.
+/// every version, the same element order and integer forms, LZF on the same strings; and the bytes the writer
+/// wrote before the two shared their encodings (``golden``).
 @Suite("Direct value writing")
 struct DirectWriteTests {
     /// Strings of every form an element can take: integers (small, 16/32/64-bit, negative, non-canonical), short
@@ -30,6 +31,16 @@ struct DirectWriteTests {
             case 10: return Bytes(integer: Int64.min)
             default: return Bytes("field:\(index)")
             }
+        }
+    }
+
+    /// Whether the value's elements come in an order fixed by the data (a set or hash in tree form iterates in
+    /// the order of its hashes, which Swift seeds per process).
+    static func hasFixedOrder(_ value: Value) -> Bool {
+        switch value {
+        case .set(let set): set.isCompact
+        case .hash(let hash): hash.isCompact
+        default: true
         }
     }
 
@@ -61,9 +72,23 @@ struct DirectWriteTests {
         return result
     }
 
+    /// CRC64 of what the writer wrote for ``values(seed:)`` (seed: the version; values in tree form left out, see
+    /// ``hasFixedOrder(_:)``) at `5941858`, before the encodings were shared by both paths: (compression on,
+    /// off). Both paths must still write those bytes.
+    static let golden: [Int: (UInt64, UInt64)] = [
+        6: (0x4ef1_aee9_6ca6_ede9, 0xd8d5_c955_1b77_8901),
+        7: (0xc49d_19ed_5008_cf0e, 0x8fc6_276b_9ae4_6a7a),
+        8: (0x60f3_66fc_97cb_8a17, 0x27cf_5d44_aa05_05e5),
+        9: (0x25ed_a65f_8595_b6b7, 0x5be0_d4fc_850f_4e67),
+        10: (0xdc0e_2e00_1aff_4fe8, 0xe5a3_d319_f16f_6fc5),
+        11: (0x0e8d_899a_5946_95f5, 0x6bb4_3420_104d_42a9),
+        12: (0x5745_e3b1_09cc_fd58, 0xca9c_a4a0_7c0c_d833),
+    ]
+
     @Test("writeKey writes what writeEntry writes for the same value, at every version", arguments: RDBWriteOptions.supportedVersions)
     func sameBytes(version: Int) throws {
         for compression in [true, false] {
+            var crc = CRC64()
             var options = RDBWriteOptions()
             options.version = version
             options.compression = compression
@@ -81,7 +106,29 @@ struct DirectWriteTests {
                 let directBytes = direct.takeFragment()
                 #expect(directBytes == converted.takeFragment(), "\(name) at RDB \(version), compression \(compression)")
                 #expect(directBytes.readableBytes > 4, "\(name)")
+                if Self.hasFixedOrder(value) { directBytes.withUnsafeReadableBytes { crc.update($0) } }
             }
+            let expected = compression ? Self.golden[version]?.0 : Self.golden[version]?.1
+            #expect(crc.value == expected, "RDB \(version), compression \(compression): not the bytes the writer wrote before")
+        }
+    }
+
+    @Test("writeKey refuses a NaN score as writeEntry does, compact or skiplist", arguments: [3, 200])
+    func nanScore(members: Int) throws {
+        var elements = (0..<members).map { RDBScoredMember(member: .bytes(ByteBuffer(string: "m\($0)")), score: Double($0)) }
+        elements[members / 2].score = .nan
+        var writer = RDBWriter(sink: BufferSink(), options: RDBWriteOptions())
+        writer.beginFragment(database: 0)
+        let key = RDBString.bytes(ByteBuffer(string: "zset"))
+        do {
+            try writer.writeKey(
+                database: 0, key: key, expireAtMilliseconds: nil, sortedSet: elements, highestFirst: elements.reversed(),
+                count: elements.count)
+            Issue.record("a NaN score was written")
+        } catch {
+            #expect(error.code == .corrupt)
+            #expect(error.key == ByteBuffer(string: "zset"))
+            #expect("\(error)".contains("m\(members / 2)"))
         }
     }
 }

@@ -8,8 +8,8 @@ extension RDBWriter {
     ///
     /// The `writeKey` family writes a key (in `database`, selected first when it is not the current one) with
     /// its expiry, the type its value gets at the target version (as ``writeEntry(_:)`` decides it) and its
-    /// value; `count` is the number of elements the sequence yields, which it must be able to yield more than
-    /// once (the encoding is decided first).
+    /// value; `count` is the number of elements the sequence yields (a different number stops the process: the
+    /// file would be corrupt), which it must be able to yield more than once (the encoding is decided first).
     public mutating func writeKey<Key: RDBWritableString, Value: RDBWritableString>(
         database: Int, key: Key, expireAtMilliseconds: Int64?, string: Value
     ) throws(FormatError) {
@@ -39,7 +39,9 @@ extension RDBWriter {
     }
 
     /// Writes a key holding a sorted set: its distinct members in (score, member) order, and the same members
-    /// highest first, no score NaN (see ``writeKey(database:key:expireAtMilliseconds:string:)``).
+    /// highest first (neither order is checked: Redis would load the file but find its set out of order), see
+    /// ``writeKey(database:key:expireAtMilliseconds:string:)``.
+    /// - Throws: `.corrupt` naming the member when a score is NaN, as ``writeEntry(_:)`` does.
     public mutating func writeKey<Key: RDBWritableString, Ascending: Sequence, Descending: Sequence>(
         database: Int, key: Key, expireAtMilliseconds: Int64?, sortedSet ascending: Ascending, highestFirst: Descending,
         count: Int

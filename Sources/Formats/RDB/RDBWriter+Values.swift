@@ -96,7 +96,12 @@ extension RDBWriter {
         switch type {
         case .listLinked:
             try writeLength(UInt64(count))
-            for item in items { try writeString(item) }
+            var written = 0
+            for item in items {
+                try writeString(item)
+                written += 1
+            }
+            precondition(written == count, "\(written) list items for a count of \(count)")
         case .listZiplist:
             var builder = ZiplistBuilder()
             for item in items { builder.append(item) }
@@ -117,7 +122,12 @@ extension RDBWriter {
             try writeBlob(builder.finish())
         default:
             try writeLength(UInt64(count))
-            for member in members { try writeString(member) }
+            var written = 0
+            for member in members {
+                try writeString(member)
+                written += 1
+            }
+            precondition(written == count, "\(written) set members for a count of \(count)")
         }
     }
 
@@ -174,9 +184,7 @@ extension RDBWriter {
     }
 
     private mutating func writeZset(_ members: [RDBScoredMember], type: RDBType) throws(FormatError) {
-        if let bad = members.first(where: { $0.score.isNaN }) {
-            throw FormatError(.corrupt, offset: offset, "sorted set member \"\(bad.member)\" has a NaN score, which Redis cannot hold")
-        }
+        if let bad = members.first(where: { $0.score.isNaN }) { throw nanScore(bad.member) }
         // Sorted-set order: by score, then member bytes.
         func ordered(_ a: RDBScoredMember, _ b: RDBScoredMember) -> Bool {
             a.score != b.score ? a.score < b.score : RDBWriter.lessBytes(a.member, b.member)
@@ -204,6 +212,7 @@ extension RDBWriter {
         if type == .zsetZiplist {
             var builder = ZiplistBuilder()
             for element in ascending {
+                if element.score.isNaN { throw nanScore(element.member) }
                 builder.append(element.member)
                 builder.append(RDBWriter.scoreString(element.score, version: version))
             }
@@ -211,6 +220,7 @@ extension RDBWriter {
         } else {
             var builder = ListpackBuilder(capacityBytes: ascending.reduce(0) { $0 &+ $1.member.byteCount &+ 12 })
             for element in ascending {
+                if element.score.isNaN { throw nanScore(element.member) }
                 builder.append(element.member)
                 RDBWriter.appendScore(element.score, to: &builder, version: version)
             }
@@ -221,7 +231,9 @@ extension RDBWriter {
     /// A skiplist sorted set (`zsetV1` text scores, `zsetV2` binary) from members highest first.
     mutating func writeSkiplistZset<C: Sequence>(_ highestFirst: C, count: Int, type: RDBType) throws(FormatError) where C.Element: RDBScoredElement {
         try writeLength(UInt64(count))
+        var written = 0
         for element in highestFirst {
+            if element.score.isNaN { throw nanScore(element.member) }
             try writeString(element.member)
             if type == .zsetV2 {
                 writeBinaryDouble(element.score)
@@ -229,7 +241,15 @@ extension RDBWriter {
                 writeStringDouble(element.score)
             }
             try flushIfFull()
+            written += 1
         }
+        precondition(written == count, "\(written) sorted set members for a count of \(count)")
+    }
+
+    /// The error for a sorted-set member whose score is NaN (no Redis can hold it; its file would not load).
+    private func nanScore<S: RDBWritableString>(_ member: S) -> FormatError {
+        let text = FormatError.escape(member.withRawBytes { ByteBuffer(bytes: $0) })
+        return FormatError(.corrupt, offset: offset, "sorted set member \"\(text)\" has a NaN score, which Redis cannot hold")
     }
 
     /// A score as a compact-encoding entry, as that release's zset code stores it (d2string): an integer when
@@ -332,10 +352,13 @@ extension RDBWriter {
             try writeBlob(builder.finish())
         default:
             try writeLength(UInt64(count))
+            var written = 0
             for (field, value) in fields {
                 try writeString(field)
                 try writeString(value)
+                written += 1
             }
+            precondition(written == count, "\(written) hash fields for a count of \(count)")
         }
     }
 
