@@ -95,13 +95,7 @@ extension RDBWriter {
     mutating func writeList<C: Sequence>(_ items: C, count: Int, type: RDBType) throws(FormatError) where C.Element: RDBWritableString {
         switch type {
         case .listLinked:
-            try writeLength(UInt64(count))
-            var written = 0
-            for item in items {
-                try writeString(item)
-                written += 1
-            }
-            precondition(written == count, "\(written) list items for a count of \(count)")
+            try writeCountedStrings(items, count: count)
         case .listZiplist:
             var builder = ZiplistBuilder()
             for item in items { builder.append(item) }
@@ -121,14 +115,20 @@ extension RDBWriter {
             for member in members { builder.append(member) }
             try writeBlob(builder.finish())
         default:
-            try writeLength(UInt64(count))
-            var written = 0
-            for member in members {
-                try writeString(member)
-                written += 1
-            }
-            precondition(written == count, "\(written) set members for a count of \(count)")
+            try writeCountedStrings(members, count: count)
         }
+    }
+
+    /// `count`, then the strings (a linked list, a hashtable set): the sequence must yield `count` of them, or
+    /// the file would be corrupt.
+    private mutating func writeCountedStrings<C: Sequence>(_ strings: C, count: Int) throws(FormatError) where C.Element: RDBWritableString {
+        try writeLength(UInt64(count))
+        var written = 0
+        for string in strings {
+            try writeString(string)
+            written += 1
+        }
+        precondition(written == count, "\(written) elements for a count of \(count)")
     }
 
     /// Quicklist nodes of at most `listNodeBytes` bytes each (list-max-listpack-size -2), as Redis fills them.
