@@ -1,4 +1,4 @@
-import Dispatch
+import Formats
 import Foundation
 import Keyspace
 import Logging
@@ -27,6 +27,8 @@ enum ServerProcess {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             return 1
         }
+        // Before any thread exists, so that every thread inherits the mask.
+        let shutdownSignals = blockShutdownSignals()
         if config.daemonize { daemonize() }
         do {
             try LogSink.shared.configure(logfile: config.logfile, level: config.loglevel)
@@ -49,7 +51,10 @@ enum ServerProcess {
         }
         LogSink.shared.role = "M"
         LogSink.shared.writeRaw(banner(config))
-        if config.daemonize || config.pidfile != nil { writePidFile(config.pidfile ?? "/var/run/redis.pid") }
+        let pidfile = config.daemonize || config.pidfile != nil ? config.pidfile ?? "/var/run/redis.pid" : nil
+        if let pidfile { writePidFile(pidfile) }
+        let signalTarget = SignalTarget()
+        startSignalThread(shutdownSignals, target: signalTarget, pidfile: pidfile)
 
         // The event loop runs on this, the main thread, as Redis's does; the dataset is loaded on it before it
         // serves. What clients create then comes from glibc's main arena, which grows by `brk` with a pad, where
@@ -75,14 +80,13 @@ enum ServerProcess {
                     state.status = 1
                     loop.shutdownGracefully { _ in }
                 case .success:
-                    state.signals = installSignalHandlers(server)
+                    signalTarget.set(server)
                     serverLog.notice("Ready to accept connections")
                     serverLog.notice("The server is now ready to accept connections on port \(config.port)")
                     server.closeFuture.whenComplete { _ in loop.shutdownGracefully { _ in } }
                 }
             }
         }
-        state.signals.forEach { $0.cancel() }
         return state.status
     }
 
@@ -90,7 +94,6 @@ enum ServerProcess {
     /// loop's), the callbacks while it runs and the reads after it has stopped.
     private final class ProcessState: @unchecked Sendable {
         var status: Int32 = 0
-        var signals: [any DispatchSourceSignal] = []
     }
 
     /// One line with what test harnesses look for (`PID: <pid>`), in place of Redis's ASCII-art logo.
@@ -143,21 +146,62 @@ enum ServerProcess {
         fclose(file)
     }
 
-    /// SIGTERM and SIGINT shut the server down on its loop (saving when save points are configured).
-    static func installSignalHandlers(_ server: ServerCore) -> [any DispatchSourceSignal] {
-        [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler {
+    /// SIGTERM and SIGINT: blocked in every thread from the start of the process, and taken by one thread of
+    /// their own with `sigwait` (``startSignalThread(_:target:pidfile:)``). A shutdown signal is then never
+    /// lost nor ignored, whenever it comes; with a handler installed once the server is ready, one sent right
+    /// after the ready line could arrive before the handler took over, and was ignored.
+    static func blockShutdownSignals() -> sigset_t {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGTERM)
+        sigaddset(&signals, SIGINT)
+        // The whole mask: a parent may have started this process with signals blocked (Foundation's `Process`
+        // blocks nearly all of them), which would leave SIGPIPE's and the others' dispositions without effect.
+        pthread_sigmask(SIG_SETMASK, &signals, nil)
+        return signals
+    }
+
+    /// The running server, once it is ready: where the signal thread sends shutdowns.
+    final class SignalTarget: @unchecked Sendable {
+        private let monitor = Monitor()
+        private var server: ServerCore?
+
+        func set(_ server: ServerCore) {
+            monitor.lock()
+            self.server = server
+            monitor.unlock()
+        }
+
+        var current: ServerCore? {
+            monitor.lock()
+            defer { monitor.unlock() }
+            return server
+        }
+    }
+
+    /// Takes the shutdown signals. Once the server is ready it shuts down on its loop (saving when save points
+    /// are configured); before that (loading) the process exits at once without saving, as Redis does with a
+    /// shutdown signal received while loading: what is on disk is what it was loading.
+    static func startSignalThread(_ signals: sigset_t, target: SignalTarget, pidfile: String?) {
+        DetachedThread.start {
+            var signals = signals
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&signals, &number) == 0 else { continue }
+                let name = number == SIGINT ? "SIGINT" : "SIGTERM"
+                guard let server = target.current else {
+                    serverLog.warning("Received shutdown signal during loading, scheduling shutdown.")
+                    if let pidfile { unlink(pidfile) }
+                    serverLog.warning("Redis is now ready to exit, bye bye...")
+                    _exit(0)
+                }
                 server.loop.execute {
-                    serverLog.warning("Received \(number == SIGINT ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+                    serverLog.warning("Received \(name) scheduling shutdown...")
                     if !server.shutdown(save: nil) {
                         serverLog.warning("SIGTERM received but errors trying to shut down the server, check the logs for more information")
                     }
                 }
             }
-            source.resume()
-            return source
         }
     }
 }

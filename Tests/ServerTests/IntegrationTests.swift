@@ -198,18 +198,30 @@ struct IntegrationTests {
         #expect(try check.command(["DEBUG", "DIGEST"]) == saved)
     }
 
-    @Test("SIGTERM shuts down cleanly: exit 0, pid file removed, final save when save points are set")
-    func sigterm() throws {
-        guard let ourBinary = Self.ourBinary else {
+    /// Starts ours with a pid file, a log file and a save point, in a directory of its own that `before` may fill.
+    static func launchWithPidfile(
+        _ name: String, port: Int, before: (URL) throws -> Void = { _ in }
+    ) throws -> (process: Process, directory: URL, pidfile: String)? {
+        guard let ourBinary else {
             if Paths.isCI { Issue.record("needs the built redis-server") }
-            return
+            return nil
         }
-        let directory = try RedisServer.temporaryDirectory("sigterm")
+        let directory = try RedisServer.temporaryDirectory(name)
+        try before(directory)
         let pidfile = directory.appendingPathComponent("server.pid").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: ourBinary)
-        process.arguments = ["--port", "7853", "--dir", directory.path, "--pidfile", pidfile, "--save", "3600 1", "--logfile", directory.appendingPathComponent("log").path]
+        process.arguments = [
+            "--port", String(port), "--dir", directory.path, "--pidfile", pidfile, "--save", "3600 1",
+            "--logfile", directory.appendingPathComponent("log").path,
+        ]
         try process.run()
+        return (process, directory, pidfile)
+    }
+
+    @Test("SIGTERM shuts down cleanly: exit 0, pid file removed, final save when save points are set")
+    func sigterm() throws {
+        guard let (process, directory, pidfile) = try Self.launchWithPidfile("sigterm", port: 7853) else { return }
         let client = try RESPClient(port: 7853)
         #expect(try client.send(["CLIENT", "SETNAME", "x"]) == .status("OK"))
         #expect(FileManager.default.fileExists(atPath: pidfile))
@@ -220,6 +232,37 @@ struct IntegrationTests {
         #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent("dump.rdb").path))
         let log = (try? String(contentsOf: directory.appendingPathComponent("log"), encoding: .utf8)) ?? ""
         #expect(log.contains("Received SIGTERM scheduling shutdown"))
+        #expect(log.contains("Redis is now ready to exit, bye bye"))
+    }
+
+    @Test("A shutdown signal while loading stops the server at once, as Redis does: exit 0, no save, pid file removed")
+    func shutdownSignalWhileLoading() throws {
+        // A FIFO for the RDB: opening it blocks until a writer comes, so the server is loading when the signal comes.
+        var dump = ""
+        guard let (process, directory, pidfile) = try Self.launchWithPidfile("sigterm-loading", port: 7856, before: { directory in
+            dump = directory.appendingPathComponent("dump.rdb").path
+            #expect(mkfifo(dump, 0o600) == 0)
+        }) else { return }
+        let logfile = directory.appendingPathComponent("log")
+        let deadline = Date().addingTimeInterval(20)
+        while !((try? String(contentsOf: logfile, encoding: .utf8)) ?? "").contains("Server initialized"), Date() < deadline {
+            usleep(2_000)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        let exitDeadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < exitDeadline { usleep(2_000) }
+        // Before, the signal waited (blocked, as Foundation's Process starts children) for a handler installed
+        // after loading, which never ended here.
+        #expect(!process.isRunning, "the server is still loading 10 s after SIGTERM")
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: pidfile))
+        var status = stat()
+        #expect(stat(dump, &status) == 0 && (status.st_mode & S_IFMT) == S_IFIFO, "the file being loaded is left as it was")
+        let log = (try? String(contentsOf: logfile, encoding: .utf8)) ?? ""
+        #expect(log.contains("Received shutdown signal during loading, scheduling shutdown."))
         #expect(log.contains("Redis is now ready to exit, bye bye"))
     }
 
