@@ -78,7 +78,12 @@ extension Keyspace {
                 transform: { (event, backlog) throws(FormatError) in try worker.take(event, backlog: backlog) })
             do throws(FormatError) {
                 while var batch = readAhead.next() {
-                    try batch.drain { (item) throws(FormatError) in try loader.handle(item) }
+                    for index in batch.items.indices {
+                        // A block goes back into the batch once used: its buffers are freed by the reader thread,
+                        // which made them.
+                        if let used = try loader.handle(batch.take(index)) { batch.items[index] = .block(used) }
+                    }
+                    if let error = batch.error { throw error }
                     readAhead.recycle(batch)
                 }
             } catch {
@@ -489,12 +494,15 @@ struct RDBEventLoader {
         return failure
     }
 
-    mutating func handle(_ item: consuming RDBLoadItem) throws(FormatError) {
+    /// Applies `item`; returns a block once its elements are added (for whoever made it to free it).
+    @discardableResult
+    mutating func handle(_ item: consuming RDBLoadItem) throws(FormatError) -> RDBElementBlock? {
         switch consume item {
         case .element(let element):
             try builder!.add(element)
         case .block(let block):
             try builder!.add(block)
+            return block
         case .beginKey(let keyHeader):
             builder = try ValueBuilder(keyHeader, databaseCount: keyspace.databases.count, blobsChecked: blobsChecked)
         case .endKey:
@@ -519,6 +527,7 @@ struct RDBEventLoader {
             case .selectDB, .slotInfo, .function, .beginKey, .element, .elements, .endKey: break
             }
         }
+        return nil
     }
 }
 

@@ -219,13 +219,13 @@ private final class ReadAheadQueue<Source: ByteSource, Item>: @unchecked Sendabl
     }
 
     func recycle(_ items: consuming ContiguousArray<Item?>) {
-        items.removeAll(keepingCapacity: true)
         monitor.lock()
         defer { monitor.unlock() }
         if spareItems.count < RDBReadAhead<Source, Item>.maximumBatches { spareItems.append(items) }
     }
 
-    /// An empty item array: a recycled one if there is one.
+    /// An empty item array: a recycled one if there is one, emptied here, so that what the caller left in it is
+    /// freed by the thread that allocated it (glibc's frees from another thread contend for this one's arena).
     private func emptyItems(capacity: Int) -> ContiguousArray<Item?> {
         monitor.lock()
         var items = spareItems.popLast()
@@ -233,6 +233,8 @@ private final class ReadAheadQueue<Source: ByteSource, Item>: @unchecked Sendabl
         if items == nil {
             items = []
             items!.reserveCapacity(capacity)
+        } else {
+            items!.removeAll(keepingCapacity: true)
         }
         return items!
     }
