@@ -546,7 +546,8 @@ struct ValueBuilder {
     /// … and past it.
     private var set: TreeSet<Bytes>? = nil
     private var hash: TreeDictionary<Bytes, Bytes>? = nil
-    private var sortedSet: SortedSetValue? = nil
+    /// A sorted set's members in file order, built into the set by ``finish()``.
+    private var scored: [SortedSetValue.ScoredMember]? = nil
     private var stream: RDBStream? = nil
     /// Whether the file's encoding can hold a member or field twice: plain encodings, or blobs the reader did not
     /// check for duplicates (an intset's strict order rules them out). A tree absorbs them (the last value of a
@@ -579,7 +580,10 @@ struct ValueBuilder {
                 elements.reserveCapacity(perEntry * Int(min(declared, UInt64(limit))))
             }
             flat = elements
-        case .zset: sortedSet = SortedSetValue()
+        case .zset:
+            var members: [SortedSetValue.ScoredMember] = []
+            if let declared = header.declaredCount { members.reserveCapacity(Int(min(declared, 1 << 16))) }
+            scored = members
         case .stream: stream = RDBStream()
         case .module:
             throw FormatError(.unsupportedType, offset: header.offset, phase: .readValue(header.type), key: header.key.byteBuffer,
@@ -679,12 +683,7 @@ struct ValueBuilder {
     }
 
     @inline(__always) private mutating func addMember(_ member: Bytes, score: Double) {
-        // A member a checked blob holds once needs no lookup; a plain encoding's repeat updates the score.
-        if mayRepeat {
-            sortedSet!.insert(member, score: score)
-        } else {
-            sortedSet!.insertNew(member, score: score)
-        }
+        scored!.append(SortedSetValue.ScoredMember(member: member, score: score))
     }
 
     @inline(__always) private mutating func addField(_ field: Bytes, value: Bytes) {
@@ -709,7 +708,7 @@ struct ValueBuilder {
             } else {
                 .set(SetValue(distinct: flat!))
             }
-        case .zset: .sortedSet(sortedSet!)
+        case .zset: .sortedSet(SortedSetValue(loaded: scored!, mayRepeat: mayRepeat))
         case .hash:
             if let hash { .hash(HashValue(hash)) } else if mayRepeat {
                 .hash(HashValue(distinctPairs: ValueBuilder.withoutRepeats(flat!, stride: 2)))

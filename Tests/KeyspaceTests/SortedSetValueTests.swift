@@ -165,4 +165,35 @@ struct SortedSetValueTests {
         #expect(zset.count == 11 && zset.storage.scores?.count == 11)
         Self.checkInvariants(zset)
     }
+
+    @Test(
+        "A file's members build the set in one pass in either order; out of order or repeated, member by member",
+        arguments: [5, SortedSetValue.indexThreshold + 1, 1_000])
+    func loaded(count: Int) {
+        // Scores with ties (ordered by member then), a -0 stored as 0.
+        let ascending = (0..<count).map { Element(member: Bytes("m\($0 % 7)-\($0)"), score: Double($0 / 3)) }
+            .sorted(by: Element.precedes)
+        var withNegativeZero = ascending
+        withNegativeZero[0].score = -0.0
+        var shuffled = ascending
+        shuffled.swapAt(0, count - 1)
+        for (elements, mayRepeat) in [(ascending, false), (ascending, true), (Array(ascending.reversed()), true),
+                                      (shuffled, false), (withNegativeZero, false)] {
+            let zset = SortedSetValue(loaded: elements, mayRepeat: mayRepeat)
+            Self.checkInvariants(zset)
+            #expect(Array(zset) == ascending.map { Element(member: $0.member, score: $0.score == 0 ? 0 : $0.score) })
+            #expect(zset.allSatisfy { $0.score != 0 || $0.score.sign == .plus }, "-0 is stored as 0")
+        }
+        // A repeated member (a plain encoding may hold one): the last score wins, in order or not.
+        var repeated = ascending
+        repeated.append(Element(member: ascending[0].member, score: 1e9))
+        let zset = SortedSetValue(loaded: repeated, mayRepeat: true)
+        Self.checkInvariants(zset)
+        #expect(zset.count == count && zset.score(of: ascending[0].member) == 1e9)
+        var strictlyOrderedRepeat = ascending
+        strictlyOrderedRepeat.append(Element(member: ascending[1].member, score: 2e9))  // still ascending
+        let second = SortedSetValue(loaded: strictlyOrderedRepeat, mayRepeat: true)
+        Self.checkInvariants(second)
+        #expect(second.count == count && second.score(of: ascending[1].member) == 2e9)
+    }
 }

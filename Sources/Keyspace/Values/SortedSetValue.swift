@@ -96,6 +96,54 @@ public struct SortedSetValue: Sendable, Sequence {
         storage = Storage(scores: scores, chunks: chunks, counts: counts, lastScores: lastScores)
     }
 
+    /// A sorted set from a file's members, in the order the file gave them (a listpack's lowest first, a skiplist's
+    /// as Redis writes it, highest first). When they come in strict (score, member) order either way, the set is
+    /// built in one pass (``init(ordered:)``); otherwise, or when a member repeats (`mayRepeat`: a plain encoding,
+    /// or a blob nobody checked), member by member, a repeated member keeping its last score.
+    /// - Complexity: O(n) for the order and O(n log n) for the tree in order, O(n log n) otherwise.
+    init(loaded elements: [ScoredMember], mayRepeat: Bool) {
+        self = SortedSetValue.loaded(elements, mayRepeat: mayRepeat)
+    }
+
+    private static func loaded(_ elements: [ScoredMember], mayRepeat: Bool) -> SortedSetValue {
+        // Repeats are found through the tree, which a small set does not have.
+        guard !mayRepeat || elements.count > indexThreshold else { return inserting(elements, mayRepeat: mayRepeat) }
+        let set: SortedSetValue
+        if isStrictlyOrdered(elements, ascending: true) {
+            set = SortedSetValue(ordered: elements)
+        } else if isStrictlyOrdered(elements, ascending: false) {
+            set = SortedSetValue(ordered: elements.reversed())
+        } else {
+            return inserting(elements, mayRepeat: mayRepeat)
+        }
+        if mayRepeat, let scores = set.storage.scores, scores.count != elements.count {
+            return inserting(elements, mayRepeat: true)
+        }
+        return set
+    }
+
+    /// Member by member (a repeated member's last score wins when `mayRepeat`).
+    private static func inserting(_ elements: [ScoredMember], mayRepeat: Bool) -> SortedSetValue {
+        var set = SortedSetValue()
+        for element in elements {
+            if mayRepeat { set.insert(element.member, score: element.score) } else { set.insertNew(element.member, score: element.score) }
+        }
+        return set
+    }
+
+    /// Whether each element strictly precedes the next (follows it, when not `ascending`).
+    private static func isStrictlyOrdered(_ elements: [ScoredMember], ascending: Bool) -> Bool {
+        var index = 1
+        while index < elements.count {
+            let ordered = ascending
+                ? ScoredMember.precedes(elements[index - 1], elements[index])
+                : ScoredMember.precedes(elements[index], elements[index - 1])
+            if !ordered { return false }
+            index += 1
+        }
+        return true
+    }
+
     /// Number of members.
     /// - Complexity: O(1) with the tree, O(chunks) without (a small set has one or two).
     public var count: Int {
