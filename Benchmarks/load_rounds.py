@@ -5,56 +5,39 @@
 
 For each RDB: ROUNDS rounds, each starting every binary and then /usr/bin/redis-server (REDIS_SERVER overrides
 it) once on a copy of the file (`--save "" --appendonly no`), reading the load time from the `DB loaded from
-disk: N seconds` log line and the process's CPU time (user + system, /proc/PID/stat) once it is ready. Prints one
-line per binary and file: median and minimum load time, ratio of medians to Redis's, median CPU. A server that
-has not exited 5 s after SIGTERM is reported and killed. Port 7965.
+disk: N seconds` log line and the process's CPU time (user + system, /proc/PID/stat) once it answers PING
+(persistence.py's start and stop). Prints one line per binary and file: median and minimum load time, ratio of
+medians to Redis's, median CPU. Port 7965.
 
 To see which kind of key costs what, split a dataset by key prefix first, e.g. mixed.rdb's small hashes:
 
     redis-convert bench-data/mixed.rdb --to rdb --key '^hash:small' -o /tmp/hash_small.rdb
 """
 import os
-import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-REDIS = os.environ.get("REDIS_SERVER", "/usr/bin/redis-server")
-PORT = "7965"
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_arguments = sys.argv
+sys.argv = [sys.argv[0], "unused"]  # what persistence.py reads when imported
+import persistence  # noqa: E402
+
+sys.argv = _arguments
+REDIS = persistence.REDIS
+PORT = 7965
 
 
 def load(binary: str, directory: str) -> tuple[float, float]:
-    """Starts `binary` on `directory`, waits until it is ready; the logged load time and the CPU time then."""
-    log_path = os.path.join(directory, "log")
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [binary, "--port", PORT, "--dir", directory, "--save", "", "--appendonly", "no"],
-            stdout=log, stderr=subprocess.STDOUT)
-    text = ""
-    deadline = time.monotonic() + 120
-    while "ready to accept" not in text.lower():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"{binary} did not start:\n{text}")
-        time.sleep(0.005)
-        with open(log_path) as log:
-            text = log.read()
+    """Starts `binary` on `directory` (persistence.py's start: until it answers PING); the logged load time and
+    the process's CPU time then."""
+    process, client, ready, loaded = persistence.start(binary, PORT, directory, "--appendonly", "no")
     with open(f"/proc/{process.pid}/stat") as stat:
         fields = stat.read().rsplit(")", 1)[1].split()
     cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    process.terminate()
-    try:
-        process.wait(5)
-    except subprocess.TimeoutExpired:
-        print(f"{binary}: still running 5 s after SIGTERM, killed", flush=True)
-        process.kill()
-        process.wait()
-    seconds = re.search(r"DB loaded from disk: ([0-9.]+)", text)
-    if not seconds:
-        raise SystemExit(f"{binary}: no 'DB loaded from disk' line:\n{text}")
-    return float(seconds.group(1)), cpu
+    persistence.stop(process, client)
+    return (loaded if loaded is not None else ready), cpu
 
 
 def main() -> None:
