@@ -545,6 +545,8 @@ struct ValueBuilder {
     private var flat: ContiguousArray<Bytes>? = nil
     /// … and past it.
     private var set: TreeSet<Bytes>? = nil
+    /// An intset's members as the reader decoded them (ascending), kept as the set's own.
+    private var integers: [Int64]? = nil
     private var hash: TreeDictionary<Bytes, Bytes>? = nil
     /// A sorted set's members in file order, built into the set by ``finish()``.
     private var scored: [SortedSetValue.ScoredMember]? = nil
@@ -652,6 +654,10 @@ struct ValueBuilder {
                     index += 1
                 }
             case .setMembers:
+                if let ascending = block.ascendingIntegers, integers == nil, set == nil, flat!.isEmpty {
+                    integers = ascending
+                    return
+                }
                 while index < entries.count {
                     addMember(Bytes(entries[index]))
                     index += 1
@@ -671,6 +677,10 @@ struct ValueBuilder {
     }
 
     @inline(__always) private mutating func addMember(_ member: Bytes) {
+        if let ascending = integers.take() {
+            // Members after an intset's (no file has both): the integers join the others as strings.
+            for value in ascending { addMember(Bytes(integer: value)) }
+        }
         if set != nil {
             set!.insert(member)
         } else if flat!.count < SetValue.compactLimit {
@@ -703,7 +713,7 @@ struct ValueBuilder {
         switch kind {
         case .list: .list(list!)
         case .set:
-            if let set { .set(SetValue(set)) } else if mayRepeat {
+            if let integers { .set(SetValue(ascendingIntegers: integers)) } else if let set { .set(SetValue(set)) } else if mayRepeat {
                 .set(SetValue(distinct: ValueBuilder.withoutRepeats(flat!, stride: 1)))
             } else {
                 .set(SetValue(distinct: flat!))

@@ -70,7 +70,11 @@ extension RDBWriter {
         case .list(let list):
             try writeKey(database: database, key: key, expireAtMilliseconds: expire, list: list, count: list.count)
         case .set(let set):
-            try writeKey(database: database, key: key, expireAtMilliseconds: expire, set: set, count: set.count)
+            if let integers = set.ascendingIntegers {
+                try writeKey(database: database, key: key, expireAtMilliseconds: expire, ascendingIntegers: integers)
+            } else {
+                try writeKey(database: database, key: key, expireAtMilliseconds: expire, set: set, count: set.count)
+            }
         case .sortedSet(let zset):
             try writeKey(
                 database: database, key: key, expireAtMilliseconds: expire, sortedSet: zset, highestFirst: zset.highestFirst,

@@ -60,6 +60,68 @@ struct CompactCollectionTests {
         }
     }
 
+    @Test("A set of integers is held ascending (Redis's intset) up to its limit; a string or one more member changes its form, copies stay")
+    func integerForm() {
+        let limit = SetValue.compactLimit
+        var set = SetValue()
+        // Inserted out of order, small and large, positive and negative.
+        let values: [Int64] = (0..<limit).map { Int64(($0 * 7919) % limit) * ($0 % 2 == 0 ? 1 : -70_000_000_000) }
+        let inserted = values.map { set.insert(Bytes(integer: $0)) }
+        let again = set.insert(Bytes(integer: values[9]))
+        #expect(inserted.filter { $0 }.count == Set(values).count && !again)
+        let ascending = Set(values).sorted()
+        #expect(set.ascendingIntegers == ascending && set.count == ascending.count)
+        #expect(Array(set) == ascending.map { Bytes(integer: $0) })
+        #expect(set.isIntset(limits: EncodingLimits()) && set.isCompact)
+        // Only the canonical text of an integer is that member.
+        #expect(set.contains(Bytes(integer: values[3])) && set.contains("0"))
+        #expect(!set.contains("-0") && !set.contains("+7919") && !set.contains("00") && !set.contains("x"))
+        #expect(set.member(at: 0) == Bytes(integer: ascending[0]))
+
+        let copy = set
+        let removed = set.remove(Bytes(integer: ascending[5]))
+        let removedTwice = set.remove(Bytes(integer: ascending[5]))
+        let notThere = set.remove("-0")
+        #expect(removed && !removedTwice && !notThere)
+        #expect(set.ascendingIntegers == ascending.filter { $0 != ascending[5] } && copy.ascendingIntegers == ascending)
+
+        // A string joins: the integers become strings, ascending, the string last (Redis 7.2's conversion).
+        var mixed = SetValue(ascendingIntegers: [-5, 3, 9])
+        let joined = mixed.insert("text")
+        #expect(joined && mixed.ascendingIntegers == nil && mixed.isCompact && Array(mixed) == ["-5", "3", "9", "text"])
+        #expect(mixed.contains("3") && mixed.contains("text") && !mixed.isIntset(limits: EncodingLimits()))
+        var wide = copy
+        let widened = wide.insert("text")
+        #expect(widened && !wide.isCompact && wide.count == copy.count + 1 && wide.contains(Bytes(integer: values[3])))
+
+        // Past the limit: a tree with the same members.
+        var full = SetValue()
+        for index in 0..<limit { full.insert(Bytes(integer: Int64(index))) }
+        #expect(full.ascendingIntegers?.count == limit)
+        let grew = full.insert(Bytes(integer: -1))
+        #expect(grew && !full.isCompact && full.count == limit + 1 && full.contains("-1") && full.contains("511"))
+        var fullWithString = SetValue(ascendingIntegers: (0..<Int64(limit)).map { $0 })
+        fullWithString.insert("s")
+        #expect(!fullWithString.isCompact && fullWithString.count == limit + 1)
+
+        // Emptied, the set takes the form its next first member calls for.
+        var emptied = SetValue(ascendingIntegers: [4])
+        let gone = emptied.remove("4")
+        let first = emptied.insert("word")
+        #expect(gone && first && emptied.ascendingIntegers == nil && Array(emptied) == ["word"])
+
+        // Distinct members that are all integers (a set the algebra or a load built) are held the same way.
+        #expect(SetValue(distinct: ["10", "-3", "7"]).ascendingIntegers == [-3, 7, 10])
+        #expect(SetValue(distinct: ["10", "07"]).ascendingIntegers == nil)
+        #expect(SetValue(ascendingIntegers: Array(0..<Int64(limit + 1))).isCompact == false)
+
+        // Random positions reach every member.
+        var random = SystemRandomNumberGenerator()
+        var popped = copy
+        let all = popped.popRandomMembers(copy.count - 1, using: &random) + Array(popped)
+        #expect(Set(all) == Set(copy) && all.count == copy.count)
+    }
+
     @Test("A hash is flat up to its limit and a tree past it; updates, removals and copies keep every pair right")
     func hashForms() {
         let limit = HashValue.compactLimit

@@ -74,14 +74,17 @@ struct DirectWriteTests {
 
     /// CRC64 of what the writer wrote for ``values(seed:)`` (seed: the version; values in tree form left out, see
     /// ``hasFixedOrder(_:)``) at `5941858`, before the encodings were shared by both paths: (compression on,
-    /// off). Both paths must still write those bytes.
+    /// off). Both paths must still write those bytes. RDB 10 and 11 re-recorded when a set started as integers
+    /// (Redis's intset): a set whose first two members are integers now holds them in ascending order when a
+    /// string joins them, so those sets' members come in another order (the writer unchanged: with that rule
+    /// turned off, the old figures pass).
     static let golden: [Int: (UInt64, UInt64)] = [
         6: (0x4ef1_aee9_6ca6_ede9, 0xd8d5_c955_1b77_8901),
         7: (0xc49d_19ed_5008_cf0e, 0x8fc6_276b_9ae4_6a7a),
         8: (0x60f3_66fc_97cb_8a17, 0x27cf_5d44_aa05_05e5),
         9: (0x25ed_a65f_8595_b6b7, 0x5be0_d4fc_850f_4e67),
-        10: (0xdc0e_2e00_1aff_4fe8, 0xe5a3_d319_f16f_6fc5),
-        11: (0x0e8d_899a_5946_95f5, 0x6bb4_3420_104d_42a9),
+        10: (0x1d70_4612_1f4f_8b98, 0x5c18_dfac_ee64_d9ff),
+        11: (0x2c44_2f4e_f4b6_f2bf, 0xa5d3_e7ab_0c78_cb43),
         12: (0x5745_e3b1_09cc_fd58, 0xca9c_a4a0_7c0c_d833),
     ]
 

@@ -322,11 +322,17 @@ struct ZiplistBuilder: QuicklistNodeBuilder {
 extension Intset {
     /// Builds an intset from distinct members (sorted here), in the narrowest width that holds them all.
     static func build(_ members: [Int64]) -> ByteBuffer {
-        let sorted = members.sorted()
+        build(ascending: members.sorted())
+    }
+
+    /// Builds an intset from distinct members in ascending order, in the narrowest width that holds them all.
+    static func build(ascending sorted: [Int64]) -> ByteBuffer {
         let width: Int
-        if sorted.allSatisfy({ $0 >= Int64(Int16.min) && $0 <= Int64(Int16.max) }) {
+        // The lowest and highest members decide.
+        let (lowest, highest) = (sorted.first ?? 0, sorted.last ?? 0)
+        if lowest >= Int64(Int16.min) && highest <= Int64(Int16.max) {
             width = 2
-        } else if sorted.allSatisfy({ $0 >= Int64(Int32.min) && $0 <= Int64(Int32.max) }) {
+        } else if lowest >= Int64(Int32.min) && highest <= Int64(Int32.max) {
             width = 4
         } else {
             width = 8

@@ -39,6 +39,8 @@ public struct RDBElementBlock: Sendable {
     @usableFromInline let entries: [BlobEntry]
     /// A sorted set's scores, one per member, validated (not NaN); empty for other kinds.
     @usableFromInline let scores: [Double]
+    /// An intset's members, ascending, in place of entries (which are then empty); empty for other blocks.
+    @usableFromInline let integers: [Int64]
 
     init(kind: Kind, blob: ByteBuffer, entries: [BlobEntry], scores: [Double] = []) {
         precondition(kind == .zsetMembers ? scores.count * 2 == entries.count : scores.isEmpty, "scores do not match entries")
@@ -46,12 +48,21 @@ public struct RDBElementBlock: Sendable {
         self.blob = blob
         self.entries = entries
         self.scores = scores
+        integers = []
     }
 
-    /// Integers only (an intset).
+    /// An intset's members, validated (distinct, ascending), as the reader decoded them.
     init(setMembers members: [Int64]) {
-        self.init(kind: .setMembers, blob: ByteBuffer(), entries: members.map { BlobEntry(integer: $0) })
+        kind = .setMembers
+        blob = ByteBuffer()
+        entries = []
+        scores = []
+        integers = members
     }
+
+    /// The members of an intset's block, distinct and ascending, as one array (a loader can keep it as it is);
+    /// nil for any other block.
+    public var ascendingIntegers: [Int64]? { integers.isEmpty ? nil : integers }
 
     /// Entries per element: two for sorted set members and hash fields, one otherwise.
     @inlinable public var stride: Int {
@@ -62,7 +73,7 @@ public struct RDBElementBlock: Sendable {
     }
 
     /// The number of elements (members, fields, items): the events the block stands for.
-    @inlinable public var count: Int { entries.count / stride }
+    @inlinable public var count: Int { integers.isEmpty ? entries.count / stride : integers.count }
 
     /// One entry, read in place.
     public enum Entry {
@@ -77,17 +88,23 @@ public struct RDBElementBlock: Sendable {
         @usableFromInline let bytes: UnsafeRawBufferPointer
         @usableFromInline let entries: UnsafeBufferPointer<BlobEntry>
         @usableFromInline let scores: UnsafeBufferPointer<Double>
+        @usableFromInline let integers: UnsafeBufferPointer<Int64>
 
-        @inlinable init(bytes: UnsafeRawBufferPointer, entries: UnsafeBufferPointer<BlobEntry>, scores: UnsafeBufferPointer<Double>) {
+        @inlinable init(
+            bytes: UnsafeRawBufferPointer, entries: UnsafeBufferPointer<BlobEntry>, scores: UnsafeBufferPointer<Double>,
+            integers: UnsafeBufferPointer<Int64>
+        ) {
             self.bytes = bytes
             self.entries = entries
             self.scores = scores
+            self.integers = integers
         }
 
         /// The number of entries (``RDBElementBlock/stride`` per element).
-        @inlinable public var count: Int { entries.count }
+        @inlinable public var count: Int { integers.isEmpty ? entries.count : integers.count }
 
         @inlinable public subscript(index: Int) -> Entry {
+            if !integers.isEmpty { return .integer(integers[index]) }
             let entry = entries[index]
             if entry.isInteger { return .integer(entry.integer) }
             return .bytes(UnsafeRawBufferPointer(rebasing: bytes[Int(entry.offset)..<Int(entry.offset) + Int(entry.length)]))
@@ -102,7 +119,9 @@ public struct RDBElementBlock: Sendable {
         try blob.withUnsafeReadableBytes { bytes in
             try entries.withUnsafeBufferPointer { entries in
                 try scores.withUnsafeBufferPointer { scores in
-                    try body(Entries(bytes: bytes, entries: entries, scores: scores))
+                    try integers.withUnsafeBufferPointer { integers in
+                        try body(Entries(bytes: bytes, entries: entries, scores: scores, integers: integers))
+                    }
                 }
             }
         }
@@ -110,6 +129,7 @@ public struct RDBElementBlock: Sendable {
 
     /// The element events the block stands for, their strings sharing the blob's storage.
     public var elements: [RDBElement] {
+        if !integers.isEmpty { return integers.map { .setMember(.integer($0)) } }
         let strings = BlobEntry.strings(entries, in: blob)
         switch kind {
         case .listItems: return strings.map { .listItem($0) }

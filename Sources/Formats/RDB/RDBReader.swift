@@ -178,7 +178,7 @@ public struct RDBReader<Source: ByteSource> {
 
     /// Queues a blob's elements as one event (none for an empty blob: an empty quicklist node gives no elements).
     private mutating func enqueue(_ block: RDBElementBlock) {
-        guard !block.entries.isEmpty else { return }
+        guard block.count > 0 else { return }
         pending.append(.elements(block))
     }
 

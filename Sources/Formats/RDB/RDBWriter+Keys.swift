@@ -38,6 +38,21 @@ extension RDBWriter {
         }
     }
 
+    /// Writes a key holding a set of distinct integers in ascending order (an intset's members): the intset is
+    /// made from them as they are when the target takes one, otherwise their decimal texts are written as
+    /// ``writeKey(database:key:expireAtMilliseconds:set:count:)`` writes a set's members.
+    public mutating func writeKey<Key: RDBWritableString>(
+        database: Int, key: Key, expireAtMilliseconds: Int64?, ascendingIntegers integers: [Int64]
+    ) throws(FormatError) {
+        guard !integers.isEmpty, integers.count <= options.setMaxIntsetEntries else {
+            let members = integers.lazy.map { RDBString.integer($0) }
+            return try writeKey(database: database, key: key, expireAtMilliseconds: expireAtMilliseconds, set: members, count: integers.count)
+        }
+        try writeKey(database: database, key: key, expireAtMilliseconds: expireAtMilliseconds, type: .setIntset) {
+            (writer) throws(FormatError) in try writer.writeBlob(Intset.build(ascending: integers))
+        }
+    }
+
     /// Writes a key holding a sorted set: its distinct members in (score, member) order, and the same members
     /// highest first (neither order is checked: Redis would load the file but find its set out of order), see
     /// ``writeKey(database:key:expireAtMilliseconds:string:)``.

@@ -7,6 +7,7 @@ extension SetValue {
     /// - Complexity: O(1) flat, O(log n) as a tree.
     func member(at offset: Int) -> Bytes {
         switch storage {
+        case .integers(let values): Bytes(integer: values[offset])
         case .compact(let members): members[offset]
         case .tree(let box): box.tree[box.tree.index(box.tree.startIndex, offsetBy: offset)]
         }
