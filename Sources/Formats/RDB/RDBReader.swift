@@ -1189,23 +1189,9 @@ enum RDBReaderSupport {
         let count = bytes.readableBytes
         guard count > 0, count < 128 else { return nil }
         return bytes.withUnsafeReadableBytes { raw -> Double? in
-            // Most scores are small integers: no need for strtod.
-            var integer: Int64 = 0
-            var index = 0
-            let negative = raw[0] == UInt8(ascii: "-")
-            if negative { index = 1 }
-            if count - index > 0 && count - index <= 15 {
-                var allDigits = true
-                while index < count {
-                    let digit = raw[index] &- UInt8(ascii: "0")
-                    guard digit < 10 else {
-                        allDigits = false
-                        break
-                    }
-                    integer = integer &* 10 &+ Int64(digit)
-                    index &+= 1
-                }
-                if allDigits { return Double(negative ? -integer : integer) }
+            // Plain decimals (integers, %.17g's fixed notation) without strtod.
+            if #available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *), let value = ScoreText.parseDecimal(raw) {
+                return value
             }
             // strtod needs a terminated string: copy to a small stack buffer.
             return withUnsafeTemporaryAllocation(of: CChar.self, capacity: count + 1) { text -> Double? in

@@ -276,8 +276,10 @@ public struct RDBWriter<Sink: ByteSink> {
         }
     }
 
-    /// The shortest text that reads back as the same double; integral values without ".0" (as Redis prints).
+    /// The shortest text that reads back as the same double; integral values without ".0" (as Redis prints),
+    /// "-0" for -0 (Redis's "%.17g" keeps the sign).
     static func formatScore(_ value: Double) -> String {
+        if value == 0 && value.sign == .minus { return "-0" }
         if value == value.rounded(), abs(value) < 1e15 {
             return String(Int64(value))
         }

@@ -112,6 +112,95 @@ enum ScoreText {
         }
     }
 
+    /// The double strtod gives a plain decimal, `[-]digits[.digits]` with at most 19 significant digits and
+    /// at most 22 after the point (what %.17g writes from 1e-4 to 1e15, and any integer below 10^19); nil for
+    /// anything else (exponents, inf, nan, signs strtod also takes, longer texts), which the caller hands to strtod.
+    ///
+    /// Exact: with N the digits as an integer and k the digits after the point, the value is N / 10^k. When N < 2^53
+    /// both are exact doubles and one IEEE division rounds correctly (Clinger's fast path); otherwise the quotient
+    /// is taken in 128-bit integers, scaled to 54-55 bits, and rounded half to even with the remainder as sticky bit.
+    @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *)
+    static func parseDecimal(_ text: UnsafeRawBufferPointer) -> Double? {
+        let count = text.count
+        var index = 0
+        let negative = count > 0 && text[0] == UInt8(ascii: "-")
+        if negative { index = 1 }
+        var digits: UInt64 = 0
+        var significantDigits = 0
+        var anyDigit = false
+        var fractionDigits = 0
+        var inFraction = false
+        while index < count {
+            let byte = text[index]
+            index &+= 1
+            let digit = byte &- UInt8(ascii: "0")
+            if digit < 10 {
+                anyDigit = true
+                if inFraction { fractionDigits &+= 1 }
+                if digits == 0 && digit == 0 { continue }  // leading zeros are not significant
+                significantDigits &+= 1
+                guard significantDigits <= 19 else { return nil }
+                digits = digits &* 10 &+ UInt64(digit)
+            } else if byte == UInt8(ascii: "."), !inFraction {
+                inFraction = true
+            } else {
+                return nil
+            }
+        }
+        guard anyDigit, fractionDigits <= 22 else { return nil }
+        let magnitude: Double
+        if digits == 0 {
+            magnitude = 0
+        } else if fractionDigits == 0 {
+            magnitude = Double(digits)  // correctly rounded conversion
+        } else if digits < 1 << 53 {
+            magnitude = Double(digits) / exactPowersOf10[fractionDigits]
+        } else {
+            magnitude = quotient(digits, power10(fractionDigits))
+        }
+        return negative ? -magnitude : magnitude
+    }
+
+    /// n / d correctly rounded, for n < 2^64 and d ≤ 10^22 (< 2^74).
+    @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *)
+    private static func quotient(_ n: UInt64, _ d: UInt128) -> Double {
+        let numeratorBits = 64 - n.leadingZeroBitCount
+        let denominatorBits = 128 - d.leadingZeroBitCount
+        // 2^(shift) × n / d lies in [2^53, 2^55): the quotient has 54 or 55 bits.
+        let shift = 54 + denominatorBits - numeratorBits
+        let numerator = UInt128(n) << max(shift, 0)  // at most 54 + 74 = 128 bits
+        let denominator = d << max(-shift, 0)
+        let whole: UInt128
+        let remainder: UInt128
+        if denominator >> 64 == 0 {
+            // One hardware division: the quotient (< 2^55) fits in 64 bits, so the high word is below the divisor.
+            let (quotient, rest) = UInt64(truncatingIfNeeded: denominator).dividingFullWidth(
+                (high: UInt64(truncatingIfNeeded: numerator >> 64), low: UInt64(truncatingIfNeeded: numerator)))
+            (whole, remainder) = (UInt128(quotient), UInt128(rest))
+        } else {
+            (whole, remainder) = numerator.quotientAndRemainder(dividingBy: denominator)
+        }
+        let dropped = whole >> 54 != 0 ? 2 : 1
+        var significand = UInt64(truncatingIfNeeded: whole >> dropped)
+        let rest = UInt64(truncatingIfNeeded: whole) & ((1 << dropped) - 1)
+        let half: UInt64 = 1 << (dropped - 1)
+        var exponent = dropped - shift
+        if rest > half || (rest == half && (remainder != 0 || significand & 1 == 1)) {
+            significand += 1
+            if significand == 1 << 53 {
+                significand = 1 << 52
+                exponent += 1
+            }
+        }
+        return Double(sign: .plus, exponent: exponent, significand: Double(significand))
+    }
+
+    /// 10^0 ... 10^22, each exactly a double.
+    private static let exactPowersOf10: [Double] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+        1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+    ]
+
     @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *)
     private static var lowest17: UInt128 { 10_000_000_000_000_000 }
     @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *)

@@ -50,4 +50,74 @@ import Testing
         #expect(Self.ours(value) == Self.printf(value))
         #expect(Self.ours(-value) == Self.printf(-value))
     }
+
+    static func strtod(_ text: String) -> Double? {
+        text.withCString { start -> Double? in
+            var end: UnsafeMutablePointer<CChar>? = nil
+            let value = Foundation.strtod(start, &end)
+            guard let end, UnsafePointer(end) != start else { return nil }  // no conversion (an empty text)
+            return UnsafePointer(end) == start + text.utf8.count ? value : nil
+        }
+    }
+
+    static func parsed(_ text: String) -> Double? {
+        RDBReaderSupport.parseDouble(ByteBuffer(string: text))
+    }
+
+    static func digits(_ count: Int, _ generator: inout SplitMix64) -> String {
+        String((0..<count).map { _ in Character(String(generator.next() % 10)) })
+    }
+
+    /// Scores are read back without strtod when they are plain decimals; every text must give strtod's double,
+    /// bit for bit (the sign of zero included).
+    @Test func parsingMatchesStrtodOnRandomTexts() {
+        var generator = SplitMix64(seed: 29)
+        var mismatches: [String] = []
+        var fast = 0
+        for round in 0..<400_000 {
+            let text: String
+            switch round % 6 {
+            case 0:  // what Redis before 7.2 writes
+                text = Self.printf(Double(bitPattern: generator.next()))
+            case 1:
+                let exponent = Double(Int(generator.next() % 26) - 7)
+                text = Self.printf((Double(generator.next() >> 11) / Double(1 << 53)) * pow(10, exponent))
+            case 2:  // shortest round-trip text (what Redis 7.2 and later write)
+                text = "\(Double(generator.next() >> 11) / Double(1 << Int(generator.next() % 60)))"
+            case 3:  // %.15g
+                text = String(format: "%.15g", (Double(generator.next() >> 11) / Double(1 << 53)) * 1e6)
+            case 4:  // arbitrary digit strings around the fast path's limits
+                let whole = Self.digits(Int(generator.next() % 21), &generator)
+                let fraction = Self.digits(Int(generator.next() % 25), &generator)
+                let sign = generator.next() % 2 == 0 ? "-" : ""
+                text = sign + whole + (fraction.isEmpty && generator.next() % 2 == 0 ? "" : "." + fraction)
+            default:  // halfway cases between doubles just above 2^53, and leading zeros
+                let base = (UInt64(1) << 53) + (generator.next() % 1_000_000) * 2 + 1
+                text = generator.next() % 2 == 0 ? "\(base)" : "000\(base).5000"
+            }
+            let expected = Self.strtod(text)
+            let actual = Self.parsed(text)
+            if let fastValue = ScoreText.parseDecimal(text.utf8.withContiguousStorageIfAvailable { UnsafeRawBufferPointer($0) }!) {
+                fast += 1
+                if fastValue.bitPattern != expected?.bitPattern, mismatches.count < 10 {
+                    mismatches.append("\(text): strtod \(String(describing: expected)), fast path \(fastValue)")
+                }
+            }
+            if actual?.bitPattern != expected?.bitPattern, mismatches.count < 10 {
+                mismatches.append("\(text): strtod \(String(describing: expected)), ours \(String(describing: actual))")
+            }
+        }
+        #expect(mismatches.isEmpty, "\(mismatches)")
+        #expect(fast > 200_000)  // the fast path is taken for most of them
+    }
+
+    @Test(arguments: [
+        "0", "-0", "0.0", "-0.000", "5.", ".5", "-.5", "1", "-1", "9007199254740993", "9007199254740993.0",
+        "18446744073709551615", "9999999999999999999", "10000000000000000000", "0.1", "0.30000000000000004",
+        "-965618.74199999997", "0.00012345678901234567", "0.0000000000000000000001", "1e5", "+1", " 1", "inf",
+        "-inf", "nan", "1.2.3", "-", ".", "", "1-", "0x10", "123456789012345678.9",
+    ])
+    func parsingMatchesStrtodOnEdges(_ text: String) {
+        #expect(Self.parsed(text)?.bitPattern == Self.strtod(text)?.bitPattern, "\(text)")
+    }
 }
