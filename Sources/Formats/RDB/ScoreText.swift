@@ -206,11 +206,12 @@ enum ScoreText {
     @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *)
     private static var lowest18: UInt128 { 100_000_000_000_000_000 }
 
-    /// 10^k for 0 ≤ k ≤ 38.
+    /// 10^k for 0 ≤ k ≤ 38: at most two table entries and one multiplication.
     @available(macOS 15.0, iOS 18.0, tvOS 18.0, watchOS 11.0, *)
     private static func power10(_ k: Int) -> UInt128 {
-        var result: UInt128 = 1
-        for _ in 0..<k { result *= 10 }
-        return result
+        k <= 19 ? UInt128(powersOf10[k]) : UInt128(powersOf10[19]) * UInt128(powersOf10[k - 19])
     }
+
+    /// 10^0 ... 10^19 (10^19 < 2^64).
+    private static let powersOf10: [UInt64] = (0...19).map { k in (0..<k).reduce(1) { product, _ in product * 10 } }
 }
